@@ -1,0 +1,236 @@
+"""The front door: a handful of functions the command line is a thin layer over.
+
+>>> import ganzoo
+>>> [s.name for s in ganzoo.list_entries("dcgan-*")]
+>>> run = ganzoo.train("dcgan-mnist-5k", overrides=["train.steps=100"])
+>>> images = ganzoo.sample(run.run_dir / "checkpoints" / "last.pt", n=16)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ganzoo.config import apply_overrides, build_config, build_entry
+from ganzoo.data import ImageData, to_uint8
+from ganzoo.errors import CheckpointError, ConfigError, DataError
+from ganzoo.model import GANModel
+from ganzoo.plugins import EntryStatus, Registry, load_registry
+from ganzoo.specs import DataInfo, ZooEntry
+from ganzoo.training import Run, Trainer, select_device
+from ganzoo.training import checkpoint as ckpt
+
+
+def data_root(data_dir: str | Path | None = None) -> Path:
+    """Where datasets live: ``data_dir``, else ``$GANZOO_DATA``, else ``~/.cache/ganzoo/data``."""
+    if data_dir:
+        return Path(data_dir).expanduser()
+    if os.environ.get("GANZOO_DATA"):
+        return Path(os.environ["GANZOO_DATA"]).expanduser()
+    return Path.home() / ".cache" / "ganzoo" / "data"
+
+
+def runs_root(runs_dir: str | Path | None = None) -> Path:
+    """Where runs are written: ``runs_dir``, else ``$GANZOO_RUNS``, else ``./runs``."""
+    return Path(runs_dir or os.environ.get("GANZOO_RUNS") or "runs")
+
+
+def list_entries(pattern: str = "*", *, registry: Registry | None = None, zoo_files: Sequence[str | Path] = ()) -> list[EntryStatus]:
+    """Zoo entries whose names match the shell-style ``pattern``, sorted by name."""
+    registry = registry or load_registry(zoo_files)
+    return [s for name, s in sorted(registry.entries.items()) if fnmatch.fnmatchcase(name, pattern)]
+
+
+def load_entry(name: str, overrides: Sequence[str] = (), *, registry: Registry | None = None, zoo_files: Sequence[str | Path] = ()) -> ZooEntry:
+    """The validated entry ``name`` with ``--set`` style ``overrides`` (``"train.steps=10"``)."""
+    registry = registry or load_registry(zoo_files)
+    return registry.entry(name, overrides)
+
+
+def load_data(registry: Registry, entry: ZooEntry, data_dir: str | Path | None = None) -> ImageData:
+    """The entry's dataset, loaded by the plugin that registered it."""
+    spec = registry.spec("dataset", entry.dataset)
+    return spec.load(spec.config(**entry.dataset_options), data_root(data_dir))
+
+
+def build_model(registry: Registry, entry: ZooEntry, info: DataInfo) -> GANModel:
+    """The entry's model, sized for data described by ``info``."""
+    spec = registry.spec("model", entry.model)
+    model = spec.build(spec.config(**entry.model_options), info)
+    if not isinstance(model, GANModel):
+        raise ConfigError(f"model '{entry.model}' built a {type(model).__name__}, not a ganzoo.GANModel")
+    return model
+
+
+def new_run_dir(entry_name: str, runs_dir: str | Path | None = None) -> Path:
+    """A fresh ``runs/ENTRY/YYYYmmdd-HHMMSS`` directory name (never an existing one)."""
+    base = runs_root(runs_dir) / entry_name / time.strftime("%Y%m%d-%H%M%S")
+    path, i = base, 1
+    while path.exists():
+        path, i = base.with_name(f"{base.name}-{i}"), i + 1
+    return path
+
+
+def latest_checkpoint(entry_name: str, runs_dir: str | Path | None = None) -> Path:
+    """The newest ``checkpoints/last.pt`` among the runs of ``entry_name``."""
+    found = sorted(runs_root(runs_dir).glob(f"{entry_name}/*/checkpoints/last.pt"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise CheckpointError(
+            f"no checkpoint of '{entry_name}' under {runs_root(runs_dir)}/; train it with 'ganzoo run {entry_name}' "
+            "or pass a checkpoint path"
+        )
+    return found[-1]
+
+
+def resolve_checkpoint(source: str | Path, runs_dir: str | Path | None = None) -> Path:
+    """A checkpoint file from a path to one, a run directory, or an entry name (its latest run)."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        candidate = path / "checkpoints" / "last.pt"
+        if candidate.is_file():
+            return candidate
+        raise CheckpointError(f"{path} holds no checkpoints/last.pt")
+    if path.suffix == ".pt" or os.sep in str(source):
+        raise CheckpointError(f"no checkpoint at {path}")
+    return latest_checkpoint(str(source), runs_dir)
+
+
+def _entry_from_checkpoint(registry: Registry, payload: dict[str, Any], overrides: Sequence[str], origin: str) -> ZooEntry:
+    raw = dict(payload["entry"])
+    name = raw.pop("name")
+    return build_entry(name, apply_overrides(raw, list(overrides)), origin, registry)
+
+
+def train(
+    entry: str | ZooEntry,
+    *,
+    overrides: Sequence[str] = (),
+    zoo_files: Sequence[str | Path] = (),
+    run_dir: str | Path | None = None,
+    runs_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    device: str = "auto",
+    data_dir: str | Path | None = None,
+    registry: Registry | None = None,
+) -> Run:
+    """Train a zoo entry through the one training loop; returns the finished :class:`Run`.
+
+    ``resume`` is a checkpoint, a run directory, or an entry name (its newest run): the run
+    continues in that directory from the saved step with the saved configuration, to
+    which ``overrides`` apply (e.g. ``train.steps=5000`` to train longer).
+    """
+    registry = registry or load_registry(zoo_files)
+    resume_path = None
+    if resume is not None:
+        resume_path = resolve_checkpoint(resume, runs_dir)
+        payload = ckpt.load(resume_path)
+        resolved = _entry_from_checkpoint(registry, payload, overrides, str(resume_path))
+        if isinstance(entry, str) and entry != resolved.name:
+            raise CheckpointError(f"{resume_path} is a checkpoint of '{resolved.name}', not of '{entry}'")
+        target = resume_path.parent.parent
+    else:
+        resolved = registry.entry(entry, overrides) if isinstance(entry, str) else entry
+        target = Path(run_dir) if run_dir else new_run_dir(resolved.name, runs_dir)
+        if (target / "checkpoints" / "last.pt").exists():
+            raise CheckpointError(f"{target} already holds a checkpoint; resume it with --resume {target} or choose another run directory")
+    trainer = Trainer(registry, device=device, data_dir=data_dir)
+    return trainer.fit(resolved, target, resume=resume_path)
+
+
+@dataclasses.dataclass
+class LoadedModel:
+    """A trained model ready to sample, with the entry it was trained from."""
+
+    entry: ZooEntry
+    model: GANModel
+    generator: torch.nn.Module  # the moving average when the run kept one
+    step: int
+
+
+def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str | Path | None = None, registry: Registry | None = None) -> LoadedModel:
+    """Rebuild the model of a checkpoint (path, run directory or entry name) for sampling."""
+    registry = registry or load_registry()
+    path = resolve_checkpoint(source, runs_dir)
+    dev = select_device(device)
+    payload = ckpt.load(path, map_location=dev)
+    entry = _entry_from_checkpoint(registry, payload, (), str(path))
+    info = build_config(DataInfo, payload["data_info"], f"{path}: data_info")
+    model = build_model(registry, entry, info).to(dev)
+    try:
+        model.load_state_dict(payload["model"])
+        generator = model.generator
+        if payload.get("ema") is not None:
+            from torch.optim.swa_utils import AveragedModel
+
+            averaged = AveragedModel(model.generator, use_buffers=True)
+            averaged.load_state_dict(payload["ema"])
+            generator = averaged.module
+    except (RuntimeError, KeyError) as e:
+        raise CheckpointError(f"{path} does not match model '{entry.model}' ({str(e).splitlines()[0]})") from None
+    model.eval()
+    generator.eval()
+    return LoadedModel(entry, model, generator, int(payload["step"]))
+
+
+@torch.no_grad()
+def sample(
+    source: str | Path | LoadedModel,
+    n: int = 64,
+    *,
+    label: int | None = None,
+    seed: int | None = None,
+    device: str = "auto",
+    runs_dir: str | Path | None = None,
+    registry: Registry | None = None,
+) -> Tensor:
+    """``n`` samples in [-1, 1], (n, C, H, W), from a checkpoint, run directory or entry name.
+
+    ``label`` asks a class-conditional model for one class; without it classes cycle.
+    """
+    loaded = source if isinstance(source, LoadedModel) else load_checkpoint(source, device=device, runs_dir=runs_dir, registry=registry)
+    model = loaded.model
+    dev = next(model.parameters()).device
+    labels = None
+    if label is not None:
+        if not model.num_classes:
+            raise ConfigError(f"model '{loaded.entry.model}' of entry '{loaded.entry.name}' is unconditional: drop --label")
+        if not 0 <= label < model.num_classes:
+            raise ConfigError(f"--label must be between 0 and {model.num_classes - 1}")
+        labels = torch.full((n,), label, device=dev, dtype=torch.long)
+    elif model.num_classes:
+        labels = torch.arange(n, device=dev) % model.num_classes
+    rng = torch.Generator(device=dev).manual_seed(seed) if seed is not None else None
+    return model.sample(n, labels, rng=rng, net=loaded.generator).float()
+
+
+def save_images(images: Tensor, out: str | Path, nrow: int | None = None) -> list[Path]:
+    """A grid PNG when ``out`` ends in an image suffix, else a folder of single PNGs."""
+    from PIL import Image
+    from torchvision.utils import make_grid
+
+    def write(pixels: Tensor, path: Path) -> None:  # (C, H, W) uint8
+        array = pixels.permute(1, 2, 0).numpy()
+        Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(path)
+
+    out = Path(out)
+    pixels = to_uint8(images)
+    if out.suffix.lower() in (".png", ".jpg", ".jpeg"):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nrow = nrow or max(1, round(len(pixels) ** 0.5))
+        write(make_grid(pixels, nrow=nrow, padding=2, pad_value=0), out)
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{i:05d}.png" for i in range(len(pixels))]
+    for img, path in zip(pixels, paths):
+        write(img, path)
+    return paths

@@ -1,0 +1,95 @@
+"""Loss history: ``history.jsonl`` (one line per log interval) and ``loss_curve.png``.
+
+Metrics are summed on the training device and read once per ``train.log_every`` steps,
+so recording them costs no host synchronisation on the other steps. Each line holds the
+interval's means, the throughput and the wall time; the last record is on ``run.extras``
+for other callbacks (the progress display reads it).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import torch
+
+from ganzoo.hookspecs import hookimpl
+
+
+class History:
+    def __init__(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.count = 0
+        self.started = 0.0
+        self.last_time = 0.0
+        self.last_step = 0
+
+    @hookimpl(tryfirst=True)
+    def ganzoo_train_start(self, run) -> None:
+        self.started = self.last_time = time.perf_counter()
+        self.last_step = run.step
+        self.path = run.run_dir / "history.jsonl"
+        if run.step == 0:
+            self.path.unlink(missing_ok=True)
+        else:
+            self._truncate_after(run.step)
+
+    def _truncate_after(self, step: int) -> None:
+        """On resume, forget lines written after the checkpoint (they will be redone)."""
+        if not self.path.exists():
+            return
+        lines = [ln for ln in self.path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
+        self.path.write_text("".join(ln + "\n" for ln in lines))
+
+    @hookimpl(tryfirst=True)
+    def ganzoo_step_end(self, run, step: int, metrics: dict[str, torch.Tensor]) -> None:
+        for key, value in metrics.items():
+            value = value.detach().float()
+            self.sums[key] = self.sums[key] + value if key in self.sums else value.clone()
+        self.count += 1
+        if step % run.entry.train.log_every and step != run.total_steps:
+            return
+        now = time.perf_counter()
+        record = {
+            "step": step,
+            "epoch": run.epoch,
+            "time_s": round(now - self.started, 3),
+            "images_per_s": round((step - self.last_step) * run.entry.train.batch_size / max(now - self.last_time, 1e-9), 1),
+        }
+        values = torch.stack(list(self.sums.values())).cpu().tolist() if self.sums else []  # the one sync
+        record.update({k: v / self.count for k, v in zip(self.sums, values)})
+        with self.path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        run.extras["last_log"] = record
+        self.sums, self.count = {}, 0
+        self.last_time, self.last_step = now, step
+
+    @hookimpl
+    def ganzoo_train_end(self, run, status: str) -> None:
+        if run.step > 0 and self.path.exists():
+            plot_history(self.path, run.run_dir / "loss_curve.png", title=run.entry.name)
+
+
+def plot_history(history_path, out_path, title: str = "") -> None:
+    """Draw every ``*_loss`` series of a history file against the step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [json.loads(line) for line in history_path.read_text().splitlines() if line.strip()]
+    if not records:
+        return
+    keys = sorted({k for r in records for k in r if k.endswith("_loss")})
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    for key in keys:
+        points = [(r["step"], r[key]) for r in records if key in r]
+        ax.plot([p[0] for p in points], [p[1] for p in points], label=key)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_path)
+    plt.close(fig)

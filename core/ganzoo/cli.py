@@ -1,0 +1,148 @@
+"""The ``ganzoo`` command: a thin layer over the public functions of :mod:`ganzoo.api`.
+
+User errors (:class:`ganzoo.GanzooError`) print one line and exit non-zero; a traceback
+means a bug in ganzoo or a plugin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from ganzoo import __version__
+from ganzoo.errors import GanzooError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--zoo", action="append", default=[], metavar="FILE", help="extra zoo file (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ganzoo", description="A model zoo for GANs, built around plugins.")
+    parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the zoo's entries")
+    p.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'dcgan-*'")
+    _common(p)
+
+    p = sub.add_parser("plugins", help="list installed plugins, what they register and their load errors")
+    _common(p)
+
+    p = sub.add_parser("info", help="show an entry's resolved configuration")
+    p.add_argument("entry")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides")
+    _common(p)
+
+    p = sub.add_parser("run", help="train an entry into a run directory")
+    p.add_argument("entry")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a value, e.g. train.steps=500 or model_options.latent_dim=32")
+    p.add_argument("--run-dir", type=Path, help="train into this directory (default runs/ENTRY/TIMESTAMP)")
+    p.add_argument("--runs-dir", type=Path, help="parent of run directories (default $GANZOO_RUNS or ./runs)")
+    p.add_argument("--resume", nargs="?", const="", metavar="PATH",
+                   help="continue a run: a checkpoint, a run directory, or nothing for the entry's newest run")
+    p.add_argument("--device", default="auto", help="auto (CUDA, MPS, then CPU), cpu, cuda, cuda:N, mps")
+    p.add_argument("--data-dir", type=Path, help="where datasets live (default $GANZOO_DATA or ~/.cache/ganzoo/data)")
+    _common(p)
+
+    p = sub.add_parser("sample", help="write samples of a trained model as a grid or a folder of PNGs")
+    p.add_argument("source", metavar="ENTRY-or-CHECKPOINT")
+    p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--out", type=Path, default=Path("samples.png"), help="a .png for a grid, or a directory for single PNGs")
+    p.add_argument("--label", type=int, help="class to sample (conditional models)")
+    p.add_argument("--seed", type=int, help="seed for reproducible samples")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--runs-dir", type=Path)
+    _common(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console()
+    warnings.simplefilter("ignore")  # plugin load errors are shown by `ganzoo plugins`
+    try:
+        return COMMANDS[args.command](args, console)
+    except GanzooError as e:
+        Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        return e.exit_code
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted")
+        return 130
+
+
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.api import list_entries
+
+    table = Table("entry", "model", "dataset", "plugin", "description", box=None, header_style="bold")
+    broken = []
+    for status in list_entries(args.pattern, zoo_files=args.zoo):
+        if status.entry is None:
+            broken.append(status)
+            continue
+        e = status.entry
+        table.add_row(e.name, e.model, e.dataset, status.plugin, e.description)
+    console.print(table)
+    for status in broken:
+        console.print(f"[yellow]unavailable[/] {status.name}: {status.error}", highlight=False)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.plugins import load_registry
+
+    registry = load_registry(args.zoo)
+    table = Table("plugin", "distribution", "version", "location", "registers", "errors", box=None, header_style="bold")
+    for info in sorted(registry.plugins.values(), key=lambda i: i.name):
+        registers = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(info.registers.items()))
+        errors = "[red]" + " | ".join(info.errors) + "[/]" if info.errors else ""
+        table.add_row(info.name, info.distribution, info.version, info.location, registers, errors)
+    console.print(table)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.api import load_entry
+
+    entry = load_entry(args.entry, args.overrides, zoo_files=args.zoo)
+    console.print(f"# {entry.name}  (from {entry.source})", highlight=False)
+    console.print(yaml.safe_dump(entry.to_dict(), sort_keys=False).rstrip(), highlight=False)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.api import train
+
+    resume = None if args.resume is None else (args.resume or args.entry)
+    run = train(args.entry, overrides=args.overrides, zoo_files=args.zoo, run_dir=args.run_dir, runs_dir=args.runs_dir,
+                resume=resume, device=args.device, data_dir=args.data_dir)
+    return 0 if run.status == "finished" else 130
+
+
+def cmd_sample(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.api import load_checkpoint, sample, save_images
+    from ganzoo.plugins import load_registry
+
+    if args.n < 1:
+        raise GanzooError("--n must be at least 1")
+    loaded = load_checkpoint(args.source, device=args.device, runs_dir=args.runs_dir, registry=load_registry(args.zoo))
+    images = sample(loaded, args.n, label=args.label, seed=args.seed)
+    nrow = loaded.model.num_classes if loaded.model.num_classes and args.label is None else None
+    paths = save_images(images, args.out, nrow=nrow)
+    where = paths[0] if len(paths) == 1 else f"{len(paths)} PNGs in {args.out}"
+    console.print(f"{args.n} samples of {loaded.entry.name} (step {loaded.step}) -> {where}", highlight=False)
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "plugins": cmd_plugins, "info": cmd_info, "run": cmd_run, "sample": cmd_sample}
+
+if __name__ == "__main__":
+    sys.exit(main())

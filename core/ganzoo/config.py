@@ -1,0 +1,208 @@
+"""zoo.yaml, ``--zoo`` files and ``--set`` overrides -> one validated :class:`ZooEntry`.
+
+A zoo file is ``entries:`` mapping names to flat entries::
+
+    entries:
+      dcgan-mnist-5k:
+        description: DCGAN on the bundled 5,000 MNIST digits
+        model: dcgan
+        dataset: mnist-5k
+        loss: bce
+        model_options: {latent_dim: 64}
+        dataset_options: {}
+        loss_options: {}
+        train: {batch_size: 64, steps: 3000}
+
+Every option block is checked against the dataclass its spec declares: an unknown key
+or a wrong type is an error that names the key and the file. Only ``yaml.safe_load``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ganzoo.errors import ConfigError, unknown_name
+from ganzoo.specs import TrainConfig, ZooEntry
+
+if TYPE_CHECKING:
+    from ganzoo.plugins import Registry
+
+ENTRY_KEYS = ("description", "model", "dataset", "loss", "model_options", "dataset_options", "loss_options", "train")
+REQUIRED_KEYS = ("model", "dataset", "loss", "train")
+OPTION_BLOCKS = ("model_options", "dataset_options", "loss_options", "train")
+
+
+@dataclass(frozen=True)
+class ZooSource:
+    """The raw entries of one zoo file, and where they came from."""
+
+    origin: str
+    entries: dict[str, dict[str, Any]]
+    plugin: str = ""
+
+
+def read_zoo_file(path: Path, plugin: str = "") -> ZooSource:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read zoo file {path}: {e.strerror or e}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: invalid YAML ({getattr(e, 'problem', None) or e})") from None
+    data = {} if data is None else data
+    if not isinstance(data, dict) or set(data) - {"entries"}:
+        raise ConfigError(f"{path}: a zoo file is a mapping with one key, 'entries'")
+    entries = data.get("entries") or {}
+    if not isinstance(entries, dict):
+        raise ConfigError(f"{path}: 'entries' must map entry names to entries")
+    for name, raw in entries.items():
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: entry '{name}' must be a mapping of {', '.join(ENTRY_KEYS)}")
+    label = f"{path} (plugin {plugin})" if plugin else str(path)
+    return ZooSource(label, {str(k): v for k, v in entries.items()}, plugin)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"train.steps=3"`` -> (["train", "steps"], 3); the value is read as YAML."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set expects KEY=VALUE (e.g. train.steps=100), got '{text}'")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        parsed = value
+    return key.strip().split("."), parsed
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """A copy of ``raw`` with each ``KEY=VALUE`` override set (validated later, like the file)."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    for text in overrides:
+        path, value = parse_override(text)
+        if path[0] not in ENTRY_KEYS:
+            raise ConfigError(f"--set {text}: " + unknown_name("entry key", path[0], ENTRY_KEYS))
+        if len(path) == 1:
+            out[path[0]] = value
+        elif len(path) == 2 and path[0] in OPTION_BLOCKS:
+            block = out.setdefault(path[0], {})
+            if not isinstance(block, dict):
+                raise ConfigError(f"--set {text}: '{path[0]}' is not a mapping")
+            block[path[1]] = value
+        else:
+            raise ConfigError(f"--set {text}: keys are KEY or BLOCK.KEY with BLOCK one of {', '.join(OPTION_BLOCKS)}")
+    return out
+
+
+def build_entry(name: str, raw: dict[str, Any], origin: str, registry: Registry) -> ZooEntry:
+    """Validate one raw entry against the registry: names exist, options fit their specs."""
+    where = f"{origin}: entry '{name}'"
+    unknown = [k for k in raw if k not in ENTRY_KEYS]
+    if unknown:
+        raise ConfigError(f"{where}: " + unknown_name("key", unknown[0], ENTRY_KEYS))
+    missing = [k for k in REQUIRED_KEYS if k not in raw]
+    if missing:
+        raise ConfigError(f"{where}: missing required key '{missing[0]}'")
+    for key in ("model", "dataset", "loss"):
+        if not isinstance(raw[key], str):
+            raise ConfigError(f"{where}: '{key}' must be a name (a string)")
+    model = _spec(registry, "model", raw["model"], where)
+    dataset = _spec(registry, "dataset", raw["dataset"], where)
+    loss = _spec(registry, "loss", raw["loss"], where)
+    options = {}
+    for block, cls in (("model_options", model.config), ("dataset_options", dataset.config), ("loss_options", loss.config)):
+        options[block] = dataclasses.asdict(build_config(cls, raw.get(block) or {}, f"{where} {block}"))
+    train = build_config(TrainConfig, raw["train"], f"{where} train")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(f"{where}: 'description' must be a string")
+    return ZooEntry(name, raw["model"], raw["dataset"], raw["loss"], description, train=train, source=origin, **options)
+
+
+def _spec(registry: Registry, kind: str, name: str, where: str) -> Any:
+    try:
+        return registry.spec(kind, name)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+
+
+def build_config(cls: type, data: Any, where: str) -> Any:
+    """An instance of the dataclass ``cls`` from a mapping, checking keys and types."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of options, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for key, value in data.items():
+        if key not in fields:
+            raise ConfigError(f"{where}: " + unknown_name("option", str(key), fields))
+        values[key] = _coerce(value, hints[key], f"{where}: '{key}'")
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"{where}: {e}") from None
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError:
+                pass
+        raise ConfigError(f"{where} must be {_type_name(tp)}, got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0], where) for v in value)
+        if len(value) != len(args):
+            raise ConfigError(f"{where} must have {len(args)} items, got {len(value)}")
+        return tuple(_coerce(v, a, where) for v, a in zip(value, args))
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        return [_coerce(v, args[0], where) for v in value] if args else list(value)
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a mapping, got {value!r}")
+        return dict(value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads 2e-4 (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    elif isinstance(tp, type) and isinstance(value, tp):
+        return value
+    raise ConfigError(f"{where} must be {_type_name(tp)}, got {value!r}")
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")

@@ -1,0 +1,123 @@
+"""The plugin contract: every extension point of ganzoo, one hookspec each.
+
+A plugin is a module (or object) with functions decorated by ``ganzoo.hookimpl`` whose
+names match the specs below; it is found through the ``ganzoo`` entry-point group.
+Every hook is optional. Arguments may be omitted from an implementation's signature.
+
+Registration hooks are called once when the registry is built (``ganzoo list``,
+``ganzoo run``, ``ganzoo.load_registry()``); each returns a list and all lists are merged.
+Training hooks are called by the one training loop (:mod:`ganzoo.training`) on every
+registered plugin and on the per-run callbacks returned by ``ganzoo_callbacks``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import torch
+
+    from ganzoo.specs import DatasetSpec, LossSpec, ModelSpec
+    from ganzoo.training import Run
+
+hookspec = pluggy.HookspecMarker("ganzoo")
+hookimpl = pluggy.HookimplMarker("ganzoo")
+
+
+# ---------------------------------------------------------------- registration
+
+
+@hookspec
+def ganzoo_register_models() -> list[ModelSpec]:
+    """Return the GAN variants this plugin provides.
+
+    Called once per registry build. A name registered by two plugins is an error that
+    names both.
+    """
+
+
+@hookspec
+def ganzoo_register_datasets() -> list[DatasetSpec]:
+    """Return the datasets this plugin provides (called once per registry build)."""
+
+
+@hookspec
+def ganzoo_register_losses() -> list[LossSpec]:
+    """Return the adversarial losses this plugin provides (called once per registry build)."""
+
+
+@hookspec
+def ganzoo_zoo_files() -> list[Path]:
+    """Return paths of YAML files whose ``entries:`` this plugin adds to the zoo.
+
+    Each file has the layout of the top-level ``zoo.yaml``. Entries are validated when the
+    registry is built; an entry name defined twice is an error naming both files.
+    """
+
+
+# ---------------------------------------------------------------- training
+
+
+@hookspec
+def ganzoo_callbacks(run: Run) -> list[Any]:
+    """Return objects whose ``@hookimpl`` methods are registered for this run only.
+
+    Called at the start of every run, before ``ganzoo_train_start``. Per-run state
+    (a progress bar, a history file) lives on these objects; they are unregistered when
+    the run ends. The built-in progress bar, sample grids, history and checkpoints are
+    provided this way by the ``callbacks`` plugin.
+    """
+
+
+@hookspec
+def ganzoo_train_start(run: Run) -> None:
+    """Called once the model, data and optimizers are ready, before the first step.
+
+    On ``--resume`` the checkpoint has been loaded: ``run.step`` is the step it reached.
+    """
+
+
+@hookspec
+def ganzoo_step_end(run: Run, step: int, metrics: dict[str, torch.Tensor]) -> None:
+    """Called after every generator update; ``step`` counts updates from 1.
+
+    ``metrics`` are 0-d tensors still on the training device: reading one (``.item()``)
+    waits for the device, so do it only every few steps (see ``run.config.train.log_every``).
+    """
+
+
+@hookspec
+def ganzoo_epoch_end(run: Run, epoch: int) -> None:
+    """Called when a pass over the data completes; ``epoch`` counts from 1."""
+
+
+@hookspec
+def ganzoo_checkpoint_saved(run: Run, path: Path) -> None:
+    """Called after a checkpoint was written completely (atomically) to ``path``."""
+
+
+@hookspec
+def ganzoo_checkpoint_state(run: Run) -> dict[str, Any] | None:
+    """Return extra state to store in the checkpoint, as ``{unique_key: state}``.
+
+    The state must be plain data or tensors (checkpoints are loaded with
+    ``weights_only=True``). It is handed back by ``ganzoo_load_checkpoint_state``.
+    """
+
+
+@hookspec
+def ganzoo_load_checkpoint_state(run: Run, state: dict[str, Any]) -> None:
+    """Called on ``--resume`` with the merged ``ganzoo_checkpoint_state`` of the checkpoint."""
+
+
+@hookspec
+def ganzoo_train_end(run: Run, status: str) -> None:
+    """Called once when the run stops.
+
+    ``status`` is ``"finished"`` (all steps done), ``"interrupted"`` (Ctrl-C, after the
+    step in flight completed) or ``"failed"`` (an error, e.g. a non-finite loss: the state
+    is not trustworthy and must not be checkpointed).
+    """

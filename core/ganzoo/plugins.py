@@ -1,0 +1,226 @@
+"""Plugin discovery and the registry of models, datasets, losses and zoo entries.
+
+Plugins come from the ``ganzoo`` entry-point group, built-in ones exactly like
+third-party ones. Each entry point is loaded on its own (pluggy's
+``load_setuptools_entrypoints`` stops at the first one that fails to import), and each
+plugin's registration hooks are called on their own, so one broken plugin is reported
+and skipped while every other keeps working.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from ganzoo import hookspecs
+from ganzoo.config import ZooSource, apply_overrides, build_entry, read_zoo_file
+from ganzoo.errors import ConfigError, GanzooError, PluginError, unknown_name
+from ganzoo.specs import DatasetSpec, LossSpec, ModelSpec, ZooEntry
+
+ENTRY_POINT_GROUP = "ganzoo"
+DEFAULT_ZOO = Path(__file__).with_name("zoo.yaml")
+
+
+PLURAL = {"model": "models", "dataset": "datasets", "loss": "losses"}
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load or to register; it was skipped."""
+
+
+@dataclass
+class PluginInfo:
+    """What ``ganzoo plugins`` shows about one plugin."""
+
+    name: str
+    distribution: str = ""
+    version: str = ""
+    location: str = ""
+    registers: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def get_plugin_manager(extra_plugins: Sequence[tuple[str, Any]] = (), *, entry_points: bool = True) -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
+    """A plugin manager with every installed plugin loaded, and what was found about each.
+
+    ``extra_plugins`` are ``(name, module_or_object)`` pairs registered after the entry
+    points (tests use this for in-process plugins).
+    """
+    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm.add_hookspecs(hookspecs)
+    infos: dict[str, PluginInfo] = {}
+    if entry_points:
+        for ep in _entry_points():
+            dist = ep.dist
+            info = PluginInfo(ep.name, dist.name if dist else "", dist.version if dist else "", ep.value)
+            infos[ep.name] = info
+            try:
+                plugin = ep.load()
+            except Exception as e:  # a broken plugin must not take the others down
+                _report(info, f"failed to import {ep.value}: {type(e).__name__}: {e}")
+                continue
+            _register(pm, info, plugin)
+    for name, plugin in extra_plugins:
+        info = PluginInfo(name, location=getattr(plugin, "__name__", type(plugin).__name__))
+        infos[name] = info
+        _register(pm, info, plugin)
+    return pm, infos
+
+
+def _entry_points() -> list[importlib.metadata.EntryPoint]:
+    seen: dict[str, importlib.metadata.EntryPoint] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        seen.setdefault(ep.name, ep)  # the same distribution can be visible twice on sys.path
+    return sorted(seen.values(), key=lambda ep: ep.name)
+
+
+def _register(pm: pluggy.PluginManager, info: PluginInfo, plugin: Any) -> None:
+    try:
+        pm.register(plugin, name=info.name)
+    except (pluggy.PluginValidationError, ValueError) as e:
+        _report(info, f"invalid plugin: {e}")
+        return
+    hooks = [h.name for h in pm.get_hookcallers(plugin) or [] if not h.name.startswith("ganzoo_register")]
+    if hooks:
+        info.registers["hooks"] = sorted(hooks)
+    module = getattr(plugin, "__file__", None)
+    if module:
+        info.location = str(Path(module).parent if Path(module).name == "__init__.py" else module)
+
+
+def _report(info: PluginInfo, message: str) -> None:
+    info.errors.append(message)
+    warnings.warn(f"ganzoo plugin '{info.name}' skipped: {message}", PluginWarning, stacklevel=3)
+
+
+@dataclass
+class EntryStatus:
+    """A zoo entry with the plugin that provides its model, or why it cannot run."""
+
+    entry: ZooEntry | None
+    name: str
+    source: str
+    raw: dict[str, Any]
+    plugin: str = ""
+    error: str = ""
+
+
+class Registry:
+    """Everything the installed plugins register, validated and keyed by name."""
+
+    def __init__(self, pm: pluggy.PluginManager, plugins: dict[str, PluginInfo]) -> None:
+        self.pm = pm
+        self.plugins = plugins
+        self.models: dict[str, ModelSpec] = {}
+        self.datasets: dict[str, DatasetSpec] = {}
+        self.losses: dict[str, LossSpec] = {}
+        self._owner: dict[tuple[str, str], str] = {}
+        self.entries: dict[str, EntryStatus] = {}
+
+    # ------------------------------------------------------------ specs
+
+    def collect(self) -> None:
+        self._collect("model", "ganzoo_register_models", ModelSpec, self.models)
+        self._collect("dataset", "ganzoo_register_datasets", DatasetSpec, self.datasets)
+        self._collect("loss", "ganzoo_register_losses", LossSpec, self.losses)
+
+    def _collect(self, kind: str, hook: str, spec_type: type, target: dict[str, Any]) -> None:
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            info = self.plugins[impl.plugin_name]
+            try:
+                specs = impl.function() or []
+                for spec in specs:
+                    if not isinstance(spec, spec_type):
+                        raise PluginError(f"{hook} returned {type(spec).__name__}, expected {spec_type.__name__}")
+                    if not spec.name or not isinstance(spec.name, str):
+                        raise PluginError(f"{hook} returned a {kind} without a name")
+            except Exception as e:
+                _report(info, f"{hook} raised {type(e).__name__}: {e}")
+                continue
+            for spec in specs:
+                owner = self._owner.get((kind, spec.name))
+                if owner is not None:
+                    raise PluginError(f"{kind} '{spec.name}' is registered by two plugins: '{owner}' and '{impl.plugin_name}'")
+                self._owner[(kind, spec.name)] = impl.plugin_name
+                target[spec.name] = spec
+                info.registers.setdefault(PLURAL[kind], []).append(spec.name)
+
+    def owner(self, kind: str, name: str) -> str:
+        return self._owner.get((kind, name), "")
+
+    # ------------------------------------------------------------ zoo entries
+
+    def add_zoo_sources(self, sources: Iterable[ZooSource]) -> None:
+        """Validate and add every entry of ``sources``; a name defined twice is an error."""
+        for source in sources:
+            for name, raw in source.entries.items():
+                if name in self.entries:
+                    raise ConfigError(f"zoo entry '{name}' is defined twice: in {self.entries[name].source} and in {source.origin}")
+                status = EntryStatus(None, name, source.origin, raw)
+                try:
+                    status.entry = build_entry(name, raw, source.origin, self)
+                    status.plugin = self.owner("model", status.entry.model)
+                except GanzooError as e:
+                    status.error = str(e)
+                self.entries[name] = status
+                owner = source.plugin or status.plugin
+                if owner in self.plugins:
+                    self.plugins[owner].registers.setdefault("entries", []).append(name)
+
+    def plugin_zoo_sources(self) -> list[ZooSource]:
+        sources = []
+        for impl in self.pm.hook.ganzoo_zoo_files.get_hookimpls():
+            try:
+                paths = [Path(p) for p in impl.function() or []]
+                sources.extend(read_zoo_file(p, plugin=impl.plugin_name) for p in paths)
+            except Exception as e:
+                _report(self.plugins[impl.plugin_name], f"ganzoo_zoo_files failed: {type(e).__name__}: {e}")
+        return sources
+
+    def entry(self, name: str, overrides: Sequence[str] = ()) -> ZooEntry:
+        """The validated entry ``name`` with ``--set`` style overrides applied.
+
+        Raises a one-line :class:`ConfigError` saying what is wrong, or which name is close.
+        """
+        status = self.entries.get(name)
+        if status is None:
+            raise ConfigError(unknown_name("zoo entry", name, self.entries))
+        if not overrides:
+            if status.entry is None:
+                raise ConfigError(status.error)
+            return status.entry
+        return build_entry(name, apply_overrides(status.raw, list(overrides)), status.source, self)
+
+    def spec(self, kind: str, name: str) -> Any:
+        table = {"model": self.models, "dataset": self.datasets, "loss": self.losses}[kind]
+        if name not in table:
+            raise ConfigError(unknown_name(kind, name, table))
+        return table[name]
+
+
+def load_registry(
+    zoo_files: Sequence[str | Path] = (),
+    *,
+    extra_plugins: Sequence[tuple[str, Any]] = (),
+    entry_points: bool = True,
+    default_zoo: bool = True,
+) -> Registry:
+    """Load every plugin, collect their specs, and validate the zoo.
+
+    The zoo is the built-in ``zoo.yaml``, the files plugins contribute, and then
+    ``zoo_files`` (``--zoo``) in order.
+    """
+    pm, infos = get_plugin_manager(extra_plugins, entry_points=entry_points)
+    registry = Registry(pm, infos)
+    registry.collect()
+    sources = [read_zoo_file(DEFAULT_ZOO)] if default_zoo else []
+    sources += registry.plugin_zoo_sources()
+    sources += [read_zoo_file(Path(p)) for p in zoo_files]
+    registry.add_zoo_sources(sources)
+    return registry

@@ -1,0 +1,335 @@
+"""The one training loop. Every model in the zoo trains here; none has a loop of its own.
+
+The loop owns the device, precision, optimizers, the alternation of discriminator and
+generator updates, the generator's moving average, the non-finite check, hooks and
+checkpoints. The model (:class:`ganzoo.model.GANModel`) only says what a batch's losses are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import random
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pluggy
+import torch
+import yaml
+from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+import ganzoo
+from ganzoo.data import DeviceBatches, ImageData
+from ganzoo.errors import CheckpointError, ConfigError, NonFiniteLossError
+from ganzoo.losses import GANLoss
+from ganzoo.model import GANModel
+from ganzoo.specs import ZooEntry
+from ganzoo.training import checkpoint as ckpt
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """``auto``: CUDA, then Apple MPS, then the CPU. Any other name is used as given."""
+    if name != "auto":
+        try:
+            device = torch.device(name)
+        except RuntimeError:
+            raise ConfigError(f"unknown device '{name}' (use auto, cpu, cuda, cuda:N or mps)") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ConfigError(f"device '{name}' asked for, but CUDA is not available here (use --device cpu)")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise ConfigError(f"device '{name}' asked for, but Apple MPS is not available here (use --device cpu)")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto`` -> bf16 where the device has bf16 matrix units, else fp32; checks the others."""
+    bf16_ok = (device.type == "cuda" and torch.cuda.is_bf16_supported()) or (
+        device.type == "cpu" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
+    if precision == "auto":
+        return "bf16" if bf16_ok else "fp32"
+    if precision == "fp16" and device.type != "cuda":
+        raise ConfigError("train.precision fp16 needs a CUDA device; use bf16 or fp32 here")
+    if precision == "bf16" and device.type == "mps":
+        raise ConfigError("train.precision bf16 is not supported on MPS; use fp32")
+    return precision
+
+
+def make_optimizer(params: list[nn.Parameter], lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Optimizer:
+    """Adam, fused into one kernel where the device supports it (CUDA, CPU), else foreach."""
+    fused = device.type in ("cuda", "cpu")
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused, foreach=None if fused else True)
+
+
+@dataclass
+class Run:
+    """The state of one training run; hooks receive it as ``run``."""
+
+    entry: ZooEntry
+    run_dir: Path
+    device: torch.device
+    precision: str
+    model: GANModel
+    loss: GANLoss
+    data: ImageData
+    batches: DeviceBatches
+    optimizers: dict[str, torch.optim.Optimizer]
+    total_steps: int
+    pm: pluggy.PluginManager
+    ema: AveragedModel | None = None
+    scaler: torch.amp.GradScaler | None = None
+    step: int = 0
+    status: str = "running"
+    fixed_latent: Tensor | None = None
+    fixed_labels: Tensor | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # free room for plugins' per-run data
+    _nonfinite: Tensor | None = None
+
+    @property
+    def config(self) -> ZooEntry:
+        return self.entry
+
+    @property
+    def epoch(self) -> int:
+        """Passes over the data completed so far."""
+        return self.batches.epoch
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The generator to sample from: its moving average when there is one."""
+        return self.ema.module if self.ema is not None else self.model.generator
+
+    @torch.no_grad()
+    def sample_fixed(self) -> Tensor:
+        """Samples from the fixed noise (and labels) of this run: comparable across steps."""
+        net = self.sampling_generator
+        was_training = net.training
+        net.eval()
+        try:
+            return self.model.sample(len(self.fixed_latent), self.fixed_labels, net=net, latent=self.fixed_latent)
+        finally:
+            net.train(was_training)
+
+    def check_finite(self) -> None:
+        """Raise :class:`NonFiniteLossError` if any loss since the start was NaN or infinite."""
+        if self._nonfinite is not None and bool(self._nonfinite):
+            raise NonFiniteLossError(
+                f"a loss became NaN or infinite before step {self.step}; training stopped and the last "
+                f"checkpoint in {self.checkpoint_dir} was kept (lower the learning rates or use precision fp32)"
+            )
+
+    def save_checkpoint(self, name: str = "last.pt") -> Path:
+        """Write everything needed to continue atomically to ``checkpoints/name``."""
+        self.check_finite()
+        extra: dict[str, Any] = {}
+        for state in self.pm.hook.ganzoo_checkpoint_state(run=self):
+            extra.update(state or {})
+        payload = {
+            "entry": self.entry.to_dict(),
+            "ganzoo_version": ganzoo.__version__,
+            "data_info": dataclasses.asdict(self.data.info),
+            "step": self.step,
+            "total_steps": self.total_steps,
+            "data_position": self.batches.state_dict(),
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "rng": _rng_state(),
+            "callbacks": extra,
+        }
+        path = self.checkpoint_dir / name
+        ckpt.save_atomic(payload, path)
+        self.pm.hook.ganzoo_checkpoint_saved(run=self, path=path)
+        return path
+
+
+def _rng_state() -> dict[str, Any]:
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.stack(torch.cuda.get_rng_state_all()) if torch.cuda.is_available() else None,
+    }
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if state.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(list(state["cuda"]))
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def _stop_on_sigint(run: Run) -> Iterator[None]:
+    """First Ctrl-C: finish the step in flight, then stop cleanly. Second: stop at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum: int, frame: Any) -> None:
+        run.status = "interrupted"
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class Trainer:
+    """Builds a :class:`Run` from a validated entry and trains it."""
+
+    def __init__(self, registry: Any, *, device: str = "auto", data_dir: Path | None = None) -> None:
+        self.registry = registry
+        self.device = select_device(device)
+        self.data_dir = data_dir
+
+    def setup(self, entry: ZooEntry, run_dir: Path) -> Run:
+        from ganzoo.api import build_model, load_data  # the public helpers serve sampling too
+
+        train = entry.train
+        precision = resolve_precision(train.precision, self.device)
+        _seed_everything(train.seed)
+        data = load_data(self.registry, entry, self.data_dir)
+        model = build_model(self.registry, entry, data.info).to(self.device)
+        loss_spec = self.registry.spec("loss", entry.loss)
+        loss = loss_spec.build(loss_spec.config(**entry.loss_options))
+        batches = DeviceBatches(data, train.batch_size, self.device, train.seed)
+        groups = model.parameter_groups()
+        lrs = {"d": train.lr_d, "g": train.lr_g}
+        optimizers = {k: make_optimizer(p, lrs.get(k, train.lr_g), train.betas, self.device) for k, p in groups.items()}
+        total = train.steps or train.epochs * (batches.batches_per_epoch // train.d_steps)
+        ema = None
+        if train.ema:
+            ema = AveragedModel(model.generator, multi_avg_fn=get_ema_multi_avg_fn(train.ema), use_buffers=True)
+        scaler = torch.amp.GradScaler(self.device.type) if precision == "fp16" else None
+        g = torch.Generator().manual_seed(train.seed + 1)
+        n = train.grid_size
+        fixed_latent = model.sample_latent(n, torch.device("cpu"), g).to(self.device)
+        fixed_labels = torch.arange(n, device=self.device) % model.num_classes if model.num_classes else None
+        return Run(entry, run_dir, self.device, precision, model, loss, data, batches, optimizers, total,
+                   self.registry.pm, ema, scaler, fixed_latent=fixed_latent, fixed_labels=fixed_labels)
+
+    def fit(self, entry: ZooEntry, run_dir: Path, resume: Path | None = None) -> Run:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        run = self.setup(entry, run_dir)
+        if resume is not None:
+            restore(run, ckpt.load(resume, map_location=run.device))
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(entry.to_dict(), sort_keys=False))
+        pm = self.registry.pm
+        callbacks = [cb for group in pm.hook.ganzoo_callbacks(run=run) for cb in group or []]
+        for cb in callbacks:
+            pm.register(cb)
+        try:
+            pm.hook.ganzoo_train_start(run=run)
+            with _stop_on_sigint(run):
+                self._loop(run)
+            run.status = "finished" if run.step >= run.total_steps else "interrupted"
+            pm.hook.ganzoo_train_end(run=run, status=run.status)
+        except BaseException:
+            run.status = "failed"
+            pm.hook.ganzoo_train_end(run=run, status="failed")
+            raise
+        finally:
+            for cb in callbacks:
+                pm.unregister(cb)
+        return run
+
+    def _loop(self, run: Run) -> None:
+        train = run.entry.train
+        model, loss, hook = run.model, run.loss, run.pm.hook
+        opt_d, opt_g = run.optimizers["d"], run.optimizers["g"]
+        d_params = run.model.parameter_groups()["d"]
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(run.precision)
+        autocast = torch.autocast(run.device.type, dtype=dtype, enabled=dtype is not None)
+        scaler = run.scaler
+        run._nonfinite = torch.zeros((), dtype=torch.bool, device=run.device)
+        model.train()
+        while run.step < run.total_steps and run.status == "running":
+            epochs_done = []
+            for _ in range(train.d_steps):
+                batch, end_of_epoch = run.batches.next()
+                if end_of_epoch:
+                    epochs_done.append(run.batches.epoch)
+                opt_d.zero_grad(set_to_none=True)
+                with autocast:
+                    out_d = model.discriminator_loss(batch, loss)
+                _backward_step(out_d.loss, opt_d, scaler)
+
+            for p in d_params:
+                p.requires_grad_(False)
+            opt_g.zero_grad(set_to_none=True)
+            with autocast:
+                out_g = model.generator_loss(batch, loss)
+            _backward_step(out_g.loss, opt_g, scaler)
+            for p in d_params:
+                p.requires_grad_(True)
+            if scaler is not None:
+                scaler.update()
+
+            if run.ema is not None:
+                if run.step < train.ema_start:
+                    run.ema.module.load_state_dict(model.generator.state_dict())
+                else:
+                    run.ema.update_parameters(model.generator)
+            run._nonfinite |= ~torch.isfinite(out_d.loss.detach() + out_g.loss.detach())
+            run.step += 1
+            if run.step % train.log_every == 0 or run.step == run.total_steps:
+                run.check_finite()  # one host sync per log interval, not per step
+            hook.ganzoo_step_end(run=run, step=run.step, metrics={**out_d.metrics, **out_g.metrics})
+            for epoch in epochs_done:
+                hook.ganzoo_epoch_end(run=run, epoch=epoch)
+
+
+def _backward_step(loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None) -> None:
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+
+
+def restore(run: Run, payload: dict[str, Any]) -> None:
+    """Load a checkpoint's state into a freshly set-up run (``--resume``)."""
+    saved = payload["entry"]
+    if saved.get("name") != run.entry.name:
+        raise CheckpointError(f"the checkpoint belongs to entry '{saved.get('name')}', not '{run.entry.name}'")
+    try:
+        run.model.load_state_dict(payload["model"])
+        if run.ema is not None and payload.get("ema") is not None:
+            run.ema.load_state_dict(payload["ema"])
+        for key, opt in run.optimizers.items():
+            opt.load_state_dict(payload["optimizers"][key])
+        if run.scaler is not None and payload.get("scaler"):
+            run.scaler.load_state_dict(payload["scaler"])
+    except (RuntimeError, KeyError, ValueError) as e:
+        raise CheckpointError(
+            f"the checkpoint does not fit entry '{run.entry.name}' as configured now "
+            f"({str(e).strip().splitlines()[0]}); resume with the settings it was trained with"
+        ) from None
+    run.step = int(payload["step"])
+    run.batches.load_state_dict(payload["data_position"])
+    _set_rng_state(payload["rng"])
+    run.pm.hook.ganzoo_load_checkpoint_state(run=run, state=payload.get("callbacks") or {})
+

@@ -1,0 +1,78 @@
+"""The built-in datasets plugin: MNIST, Fashion-MNIST and the bundled 5,000-digit MNIST.
+
+``mnist`` and ``fashion-mnist`` are the full training sets through torchvision's loaders,
+kept in ``DATA_DIR/MNIST/raw`` and ``DATA_DIR/FashionMNIST/raw`` (downloaded there when
+online). ``mnist-5k`` is 500 real digits of each class shipped inside this package, so
+the quick start and the tests run offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ganzoo import DatasetSpec, DataError, ImageData, hookimpl
+from ganzoo.data import read_idx
+
+BUNDLED = Path(__file__).with_name("data")
+MNIST_CLASSES = tuple(str(i) for i in range(10))
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+
+@dataclass(frozen=True)
+class DigitsConfig:
+    image_size: int = 0  # resize to image_size x image_size (0: keep 28 x 28)
+    limit: int = 0  # use only the first `limit` images (0: all), e.g. for smoke tests
+    download: bool = True  # download the full sets when missing (needs internet)
+
+
+def _finish(images: torch.Tensor, labels: torch.Tensor, config: DigitsConfig, classes: tuple[str, ...]) -> ImageData:
+    """(N, 28, 28) uint8 + labels -> ImageData, limited and resized as configured."""
+    if config.limit:
+        images, labels = images[: config.limit], labels[: config.limit]
+    images = images.unsqueeze(1)  # (N, 1, 28, 28)
+    if config.image_size and config.image_size != images.shape[-1]:
+        resized = F.interpolate(images.float(), size=(config.image_size,) * 2, mode="bilinear", antialias=True, align_corners=False)
+        images = resized.round().clamp(0, 255).to(torch.uint8)
+    return ImageData({"image": images.contiguous(), "label": labels.long()}, num_classes=len(classes), class_names=classes)
+
+
+def load_mnist_5k(config: DigitsConfig, root: Path) -> ImageData:
+    images = read_idx(BUNDLED / "train-5k-images-idx3-ubyte.gz")
+    labels = read_idx(BUNDLED / "train-5k-labels-idx1-ubyte.gz")
+    return _finish(images, labels, config, MNIST_CLASSES)
+
+
+def _torchvision_set(cls_name: str, classes: tuple[str, ...]):
+    def load(config: DigitsConfig, root: Path) -> ImageData:
+        import torchvision
+
+        cls = getattr(torchvision.datasets, cls_name)
+        raw = root / cls_name / "raw"
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                dataset = cls(str(root), train=True, download=config.download)
+        except RuntimeError as e:
+            tried = "the download failed (no internet?)" if config.download else "download is off"
+            files = ", ".join(url.rsplit("/", 1)[-1] for url, _ in cls.resources if "train" in url)
+            raise DataError(
+                f"{cls_name} is not in {raw} and {tried}: put {files} there "
+                f"(or pass --data-dir), or train on the bundled subset with 'ganzoo run dcgan-mnist-5k'"
+            ) from (None if "not found" in str(e) or "download" in str(e).lower() else e)
+        return _finish(dataset.data, dataset.targets, config, classes)
+
+    return load
+
+
+@hookimpl
+def ganzoo_register_datasets() -> list[DatasetSpec]:
+    return [
+        DatasetSpec("mnist-5k", load_mnist_5k, DigitsConfig, "5,000 real MNIST digits (500 per class) bundled with ganzoo; offline"),
+        DatasetSpec("mnist", _torchvision_set("MNIST", MNIST_CLASSES), DigitsConfig, "MNIST, 60,000 training digits (torchvision; downloads)"),
+        DatasetSpec("fashion-mnist", _torchvision_set("FashionMNIST", FASHION_CLASSES), DigitsConfig, "Fashion-MNIST, 60,000 training images (torchvision; downloads)"),
+    ]

@@ -1,0 +1,43 @@
+"""The DCGAN model: networks sized by the data, the standard GAN step from the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from ganzoo import DataInfo, GANModel
+from ganzoo_dcgan.networks import Discriminator, Generator
+
+
+@dataclass(frozen=True)
+class DCGANConfig:
+    latent_dim: int = 100  # size of the noise vector z
+    g_channels: int = 64  # generator width next to the output; doubles per stage inward
+    d_channels: int = 64  # discriminator width of its first layer; doubles per stage
+    label_dim: int = 50  # size of the class embedding (conditional variant only)
+    init_std: float = 0.02  # N(0, init_std) weights, as in the paper
+
+
+class DCGAN(GANModel):
+    def __init__(self, config: DCGANConfig, info: DataInfo, conditional: bool = False) -> None:
+        super().__init__()
+        if info.height != info.width:
+            raise ValueError(f"DCGAN needs square images, got {info.height}x{info.width}")
+        if conditional and not info.num_classes:
+            raise ValueError("the conditional DCGAN needs a dataset with class labels")
+        self.latent_dim = config.latent_dim
+        self.num_classes = info.num_classes if conditional else 0
+        self.generator = Generator(config.latent_dim, info.channels, info.height, config.g_channels, self.num_classes, config.label_dim)
+        self.discriminator = Discriminator(info.channels, info.height, config.d_channels, self.num_classes)
+        self.apply(lambda m: _init(m, config.init_std))
+
+
+def _init(module: nn.Module, std: float) -> None:
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, std)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(module.weight, 1.0, std)
+        nn.init.zeros_(module.bias)

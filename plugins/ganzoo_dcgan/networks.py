@@ -1,0 +1,77 @@
+"""DCGAN networks (Radford, Metz & Chintala 2016, arXiv:1511.06434), sized by the data.
+
+The generator projects the noise to a small feature map and doubles its resolution with
+strided transposed convolutions (batch norm + ReLU) up to the image size, ending in tanh.
+The discriminator mirrors it with strided convolutions (batch norm + LeakyReLU 0.2, none
+on the first layer) down to the same small map, then one logit.
+
+The pyramid follows the image: 28x28 runs 7 -> 14 -> 28, 32x32 runs 4 -> 8 -> 16 -> 32,
+64x64 runs 4 -> ... -> 64 (the paper's network for ``g_channels = d_channels = 64``).
+The class-conditional variant (Mirza & Osindero 2014) feeds the label to both networks:
+a learned embedding joins the generator's noise, and one-hot label planes join the
+discriminator's input channels.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+def pyramid(size: int) -> tuple[int, int]:
+    """(number of 2x stages, base resolution) for a square image of side ``size``."""
+    stages = 0
+    while size % 2 == 0 and size // 2 >= 4:
+        size //= 2
+        stages += 1
+    if stages == 0 or size > 8:
+        raise ValueError(f"DCGAN needs an image side of the form b*2^k with 4 <= b <= 8 and k >= 1, got {size * 2**stages}")
+    return stages, size
+
+
+class Generator(nn.Module):
+    def __init__(self, latent_dim: int, channels: int, size: int, width: int, num_classes: int = 0, label_dim: int = 0) -> None:
+        super().__init__()
+        stages, base = pyramid(size)
+        self.base = base
+        self.top = width * 2 ** (stages - 1)
+        self.embed = nn.Embedding(num_classes, label_dim) if num_classes else None
+        in_dim = latent_dim + (label_dim if num_classes else 0)
+        self.project = nn.Sequential(  # (B, in_dim) -> (B, top * base * base)
+            nn.Linear(in_dim, self.top * base * base, bias=False),
+            nn.BatchNorm1d(self.top * base * base),
+            nn.ReLU(inplace=True),
+        )
+        layers: list[nn.Module] = []
+        c = self.top
+        for _ in range(stages - 1):  # each doubles the side, halves the width
+            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(inplace=True)]
+            c //= 2
+        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(labels)], dim=1)
+        h = self.project(z).view(-1, self.top, self.base, self.base)  # (B, top, base, base)
+        return self.net(h)  # (B, channels, size, size)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, channels: int, size: int, width: int, num_classes: int = 0) -> None:
+        super().__init__()
+        stages, base = pyramid(size)
+        self.num_classes = num_classes
+        layers: list[nn.Module] = [nn.Conv2d(channels + num_classes, width, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
+        c = width
+        for _ in range(stages - 1):  # each halves the side, doubles the width
+            layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c * 2), nn.LeakyReLU(0.2, inplace=True)]
+            c *= 2
+        layers += [nn.Conv2d(c, 1, base)]  # (B, c, base, base) -> (B, 1, 1, 1)
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.num_classes:
+            planes = nn.functional.one_hot(labels, self.num_classes).to(x.dtype)  # (B, K)
+            x = torch.cat([x, planes[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)
+        return self.net(x).flatten()  # (B,) logits

@@ -1,0 +1,112 @@
+"""Shared fixtures: a tiny GAN, in-process plugins, a plugin manager, a zoo file writer."""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from torch import nn
+
+import ganzoo
+from ganzoo import DatasetSpec, GANModel, ImageData, ModelSpec, hookimpl
+
+torch.set_num_threads(2)
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    latent_dim: int = 8
+    width: int = 16
+
+
+class TinyGenerator(nn.Module):
+    def __init__(self, latent_dim: int, width: int, shape: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.shape = shape
+        self.net = nn.Sequential(nn.Linear(latent_dim, width), nn.ReLU(), nn.Linear(width, shape[0] * shape[1] * shape[2]), nn.Tanh())
+
+    def forward(self, z, labels=None):
+        return self.net(z).view(-1, *self.shape)
+
+
+class TinyDiscriminator(nn.Module):
+    def __init__(self, width: int, shape: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(shape[0] * shape[1] * shape[2], width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
+
+    def forward(self, x, labels=None):
+        return self.net(x).flatten()
+
+
+class TinyGAN(GANModel):
+    """A two-layer MLP GAN: the smallest model the standard GAN step can train."""
+
+    def __init__(self, config: TinyConfig, info: ganzoo.DataInfo) -> None:
+        super().__init__()
+        self.latent_dim = config.latent_dim
+        shape = (info.channels, info.height, info.width)
+        self.generator = TinyGenerator(config.latent_dim, config.width, shape)
+        self.discriminator = TinyDiscriminator(config.width, shape)
+
+
+@dataclass(frozen=True)
+class BlobsConfig:
+    n: int = 64
+    size: int = 8
+
+
+def load_blobs(config: BlobsConfig, root: Path) -> ImageData:
+    g = torch.Generator().manual_seed(0)
+    images = (torch.rand(config.n, 1, config.size, config.size, generator=g) * 255).to(torch.uint8)
+    return ImageData({"image": images, "label": torch.arange(config.n) % 2}, num_classes=2)
+
+
+def make_tiny_plugin(name: str = "tiny") -> types.SimpleNamespace:
+    """An in-process plugin registering model 'tiny' and dataset 'blobs' (names prefixed by ``name``)."""
+    prefix = "" if name == "tiny" else f"{name}-"
+
+    class Plugin:
+        @hookimpl
+        def ganzoo_register_models(self):
+            return [ModelSpec(f"{prefix}tiny", TinyGAN, TinyConfig, "tiny MLP GAN for tests")]
+
+        @hookimpl
+        def ganzoo_register_datasets(self):
+            return [DatasetSpec(f"{prefix}blobs", load_blobs, BlobsConfig, "random 8x8 images")]
+
+    return Plugin()
+
+
+TINY_ENTRY = {
+    "description": "tiny GAN on random blobs",
+    "model": "tiny",
+    "dataset": "blobs",
+    "loss": "bce",
+    "train": {"batch_size": 8, "steps": 6, "log_every": 2, "sample_every": 3, "checkpoint_every": 3, "grid_size": 4},
+}
+
+
+@pytest.fixture
+def write_zoo(tmp_path):
+    def write(entries: dict, name: str = "zoo.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump({"entries": entries}))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def tiny_registry(write_zoo):
+    """A registry with the installed plugins plus the tiny plugin and its 'tiny' entry."""
+    zoo = write_zoo({"tiny": TINY_ENTRY})
+    return ganzoo.load_registry([zoo], extra_plugins=[("tiny", make_tiny_plugin())])
+
+
+@pytest.fixture
+def pm(tiny_registry):
+    return tiny_registry.pm

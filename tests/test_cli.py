@@ -1,0 +1,125 @@
+"""The command line, through subprocesses: output, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import TINY_ENTRY
+
+SMALL = ["--set", "model_options.g_channels=8", "--set", "model_options.d_channels=8", "--set", "dataset_options.limit=128",
+         "--set", "train.batch_size=16", "--set", "train.log_every=1", "--set", "train.sample_every=0",
+         "--set", "train.checkpoint_every=0", "--set", "train.grid_size=10"]
+
+
+def ganzoo(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GANZOO_DATA": str(cwd / "data"), "COLUMNS": "200"}
+    env.pop("GANZOO_RUNS", None)
+    return subprocess.run([sys.executable, "-m", "ganzoo.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_list_shows_entries_with_model_dataset_plugin(tmp_path):
+    result = ganzoo("list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.split()[:1] == ["dcgan-mnist-5k"])
+    assert row.split()[1:4] == ["dcgan", "mnist-5k", "dcgan"]
+    assert "cdcgan-mnist-5k" in result.stdout and "dcgan-fashion-mnist" in result.stdout
+    filtered = ganzoo("list", "cdcgan-*", cwd=tmp_path)
+    assert "cdcgan-mnist-5k" in filtered.stdout and "dcgan-mnist-5k " not in filtered.stdout
+
+
+def test_list_with_user_zoo_reports_broken_entries(tmp_path):
+    zoo = tmp_path / "my.yaml"
+    zoo.write_text(yaml.safe_dump({"entries": {"mine": {**TINY_ENTRY, "model": "nosuchmodel"}}}))
+    result = ganzoo("list", "--zoo", str(zoo), cwd=tmp_path)
+    assert result.returncode == 0
+    assert "unavailable mine" in result.stdout and "unknown model 'nosuchmodel'" in result.stdout
+
+
+def test_plugins_shows_what_each_registers(tmp_path):
+    result = ganzoo("plugins", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("callbacks", "datasets", "dcgan", "losses"):
+        assert any(line.split()[:1] == [name] for line in result.stdout.splitlines()), result.stdout
+    assert "cdcgan" in result.stdout and "hinge" in result.stdout and "mnist-5k" in result.stdout
+
+
+def test_info_prints_the_resolved_entry_with_overrides(tmp_path):
+    result = ganzoo("info", "dcgan-mnist-5k", "--set", "train.steps=7", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = yaml.safe_load(result.stdout.split("\n", 1)[1])
+    assert data["model"] == "dcgan" and data["train"]["steps"] == 7 and "label_smoothing" in data["loss_options"]
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["info", "dcgan-mnist5k"], ["unknown zoo entry", "did you mean 'dcgan-mnist-5k'"]),
+        (["run", "dcgan-mnist-5k", "--set", "train.stepz=3"], ["unknown option 'stepz'", "did you mean 'steps'"]),
+        (["run", "dcgan-mnist-5k", "--set", "train.steps=many"], ["'steps' must be int"]),
+        (["run", "dcgan-mnist-5k", "--set", "model=dcgn"], ["unknown model 'dcgn'", "did you mean 'dcgan'"]),
+        (["run", "dcgan-mnist-5k", "--device", "cuda:0"], ["CUDA is not available"]),
+        (["run", "dcgan-mnist-5k", "--resume"], ["no checkpoint of 'dcgan-mnist-5k'"]),
+        (["sample", "nowhere/last.pt"], ["no checkpoint at nowhere/last.pt"]),
+        (["run", "dcgan-mnist", "--set", "dataset_options.download=false"], ["MNIST is not in", "put train-images-idx3-ubyte.gz"]),
+        (["run", "dcgan-fashion-mnist"], ["FashionMNIST is not in", "download failed"]),
+    ],
+)
+def test_user_errors_are_one_line_and_non_zero(tmp_path, args, fragments):
+    assert_one_line_error(ganzoo(*args, cwd=tmp_path), *fragments)
+
+
+def test_corrupt_checkpoint_is_one_line(tmp_path):
+    bad = tmp_path / "last.pt"
+    bad.write_bytes(b"\x00" * 100)
+    assert_one_line_error(ganzoo("sample", str(bad), cwd=tmp_path), "is not a readable ganzoo checkpoint")
+
+
+def test_run_resume_and_sample(tmp_path):
+    run = ganzoo("run", "cdcgan-mnist-5k", *SMALL, "--set", "train.steps=3", "--run-dir", "r", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "finished at step 3/3" in run.stderr
+    assert (tmp_path / "r" / "samples.png").is_file() and (tmp_path / "r" / "checkpoints" / "last.pt").is_file()
+
+    again = ganzoo("run", "cdcgan-mnist-5k", *SMALL, "--run-dir", "r", cwd=tmp_path)
+    assert_one_line_error(again, "already holds a checkpoint")
+
+    resumed = ganzoo("run", "cdcgan-mnist-5k", "--resume", "r", "--set", "train.steps=5", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "steps 3->5" in resumed.stderr and "finished at step 5/5" in resumed.stderr
+
+    grid = ganzoo("sample", "r", "--n", "20", "--out", "grid.png", cwd=tmp_path)
+    assert grid.returncode == 0, grid.stderr
+    from PIL import Image
+
+    with Image.open(tmp_path / "grid.png") as image:
+        assert image.size == (2 + 10 * 30, 2 + 2 * 30)  # one class per column, 28 px + 2 px padding
+
+    folder = ganzoo("sample", "r", "--n", "4", "--label", "7", "--out", "sevens", cwd=tmp_path)
+    assert folder.returncode == 0, folder.stderr
+    assert sorted(p.name for p in (tmp_path / "sevens").iterdir()) == [f"{i:05d}.png" for i in range(4)]
+
+    assert_one_line_error(ganzoo("sample", "r", "--label", "12", cwd=tmp_path), "--label must be between 0 and 9")
+
+
+def test_sample_label_on_unconditional_model_is_refused(tmp_path):
+    run = ganzoo("run", "dcgan-mnist-5k", *SMALL, "--set", "train.steps=1", "--runs-dir", "runs", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert len(list((tmp_path / "runs" / "dcgan-mnist-5k").iterdir())) == 1
+    assert_one_line_error(ganzoo("sample", "dcgan-mnist-5k", "--label", "3", "--runs-dir", "runs", cwd=tmp_path), "unconditional")
+    ok = ganzoo("sample", "dcgan-mnist-5k", "--n", "9", "--out", "g.png", "--runs-dir", "runs", cwd=tmp_path)
+    assert ok.returncode == 0 and (tmp_path / "g.png").is_file()

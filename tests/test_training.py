@@ -1,0 +1,208 @@
+"""The one training loop: run directory, hooks, exact resume, checkpoints, non-finite losses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo import CheckpointError, LossSpec, NonFiniteLossError, hookimpl
+from ganzoo.losses import NonSaturatingBCE, BCEConfig
+from ganzoo.training import checkpoint as ckpt
+
+from conftest import TINY_ENTRY, make_tiny_plugin
+
+# a DCGAN small enough for a few CPU steps, with batch norm and a moving average
+SMALL_DCGAN = [
+    "model_options.g_channels=8", "model_options.d_channels=8", "model_options.latent_dim=8",
+    "dataset_options.limit=256", "train.batch_size=16", "train.ema=0.9", "train.log_every=2",
+    "train.sample_every=0", "train.checkpoint_every=0", "train.grid_size=4",
+]
+
+
+def weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_tiny_run_writes_the_run_directory(tiny_registry, tmp_path):
+    run = ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "run", device="cpu")
+    assert run.status == "finished" and run.step == 6
+    files = {p.relative_to(tmp_path / "run").as_posix() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    assert {"config.yaml", "checkpoints/last.pt", "history.jsonl", "loss_curve.png", "samples.png",
+            "samples/step_000003.png", "samples/step_000006.png"} <= files
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in history] == [2, 4, 6]
+    assert all(torch.isfinite(torch.tensor([r["d_loss"], r["g_loss"]])).all() for r in history)
+    payload = ckpt.load(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert payload["step"] == 6 and payload["entry"]["name"] == "tiny"
+
+
+def test_hooks_are_called_in_order(tiny_registry, tmp_path):
+    calls = []
+
+    class Recorder:
+        @hookimpl
+        def ganzoo_train_start(self, run):
+            calls.append(("start", run.step))
+
+        @hookimpl
+        def ganzoo_step_end(self, run, step, metrics):
+            assert set(metrics) >= {"d_loss", "g_loss"} and all(m.dim() == 0 for m in metrics.values())
+            calls.append(("step", step))
+
+        @hookimpl
+        def ganzoo_epoch_end(self, run, epoch):
+            calls.append(("epoch", epoch))
+
+        @hookimpl
+        def ganzoo_checkpoint_saved(self, run, path):
+            assert path.is_file()
+            calls.append(("checkpoint", run.step))
+
+        @hookimpl
+        def ganzoo_train_end(self, run, status):
+            calls.append(("end", status))
+
+    tiny_registry.pm.register(Recorder())
+    # blobs has 64 images: 8 batches of 8 per epoch, so epoch 1 ends at step 8
+    ganzoo.train("tiny", overrides=["train.steps=9"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+    assert calls[0] == ("start", 0)
+    assert [c for c in calls if c[0] == "step"] == [("step", i) for i in range(1, 10)]
+    assert calls.index(("epoch", 1)) == calls.index(("step", 8)) + 1
+    assert ("checkpoint", 3) in calls and ("checkpoint", 6) in calls and ("checkpoint", 9) in calls
+    assert calls[-1] == ("end", "finished")
+
+
+def test_epochs_set_the_number_of_steps(tiny_registry, tmp_path):
+    run = ganzoo.train("tiny", overrides=["train.steps=0", "train.epochs=2"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+    assert run.step == 16 and run.epoch == 2
+
+
+def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path):
+    registry = ganzoo.load_registry()
+    full = ganzoo.train("dcgan-mnist-5k", overrides=[*SMALL_DCGAN, "train.steps=8"], registry=registry, run_dir=tmp_path / "full", device="cpu")
+
+    half = ganzoo.train("dcgan-mnist-5k", overrides=[*SMALL_DCGAN, "train.steps=4"], registry=registry, run_dir=tmp_path / "half", device="cpu")
+    assert half.step == 4
+    torch.manual_seed(12345)  # the resumed run must not depend on the global RNG it finds
+    resumed = ganzoo.train("dcgan-mnist-5k", overrides=["train.steps=8"], resume=tmp_path / "half", registry=registry, device="cpu")
+    assert resumed.step == 8 and resumed.run_dir == tmp_path / "half"
+
+    for a, b in ((full.model, resumed.model), (full.ema, resumed.ema)):
+        wa, wb = weights(a), weights(b)
+        assert wa.keys() == wb.keys()
+        for key in wa:
+            assert torch.equal(wa[key], wb[key]), key
+    for key in ("d", "g"):
+        sa, sb = full.optimizers[key].state_dict()["state"], resumed.optimizers[key].state_dict()["state"]
+        assert all(torch.equal(sa[i]["exp_avg"], sb[i]["exp_avg"]) for i in sa)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "half" / "history.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6, 8]  # the history continues, counters do not restart
+
+
+def test_resume_refuses_another_entrys_checkpoint(tiny_registry, tmp_path):
+    ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+    with pytest.raises(CheckpointError, match="checkpoint of 'tiny', not of 'dcgan-mnist-5k'"):
+        ganzoo.train("dcgan-mnist-5k", resume=tmp_path / "r", registry=tiny_registry, device="cpu")
+
+
+def test_never_trains_over_an_existing_checkpoint(tiny_registry, tmp_path):
+    ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+    before = (tmp_path / "r" / "checkpoints" / "last.pt").read_bytes()
+    with pytest.raises(CheckpointError, match="already holds a checkpoint; resume it with --resume"):
+        ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+    assert (tmp_path / "r" / "checkpoints" / "last.pt").read_bytes() == before
+
+
+@dataclass(frozen=True)
+class ExplodeConfig:
+    after: int = 4  # discriminator losses before they turn into NaN
+
+
+class Exploding(NonSaturatingBCE):
+    def __init__(self, config: ExplodeConfig) -> None:
+        super().__init__(BCEConfig())
+        self.after, self.calls = config.after, 0
+
+    def discriminator(self, real_logits, fake_logits):
+        self.calls += 1
+        loss = super().discriminator(real_logits, fake_logits)
+        return loss * float("nan") if self.calls > self.after else loss
+
+
+class ExplodingPlugin:
+    @hookimpl
+    def ganzoo_register_losses(self):
+        return [LossSpec("explode", Exploding, ExplodeConfig)]
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(write_zoo, tmp_path):
+    zoo = write_zoo({"boom": {**TINY_ENTRY, "loss": "explode", "train": {**TINY_ENTRY["train"], "log_every": 1}}})
+    registry = ganzoo.load_registry([zoo], extra_plugins=[("tiny", make_tiny_plugin()), ("explode", ExplodingPlugin())])
+    ends = []
+
+    class Watch:
+        @hookimpl
+        def ganzoo_train_end(self, run, status):
+            ends.append(status)
+
+    registry.pm.register(Watch())
+    with pytest.raises(NonFiniteLossError, match="NaN or infinite before step 5.*last checkpoint .* was kept"):
+        ganzoo.train("boom", registry=registry, run_dir=tmp_path / "r", device="cpu")
+    assert ends == ["failed"]
+    payload = ckpt.load(tmp_path / "r" / "checkpoints" / "last.pt")
+    assert payload["step"] == 3
+    assert all(torch.isfinite(v).all() for v in payload["model"].values())
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "last.pt"
+    ckpt.save_atomic({"entry": {"name": "a"}, "step": 1}, path)
+    good = path.read_bytes()
+
+    def failing_save(obj, f):
+        f.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    with pytest.raises(OSError, match="disk full"):
+        ckpt.save_atomic({"entry": {"name": "a"}, "step": 2}, path)
+    assert path.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary left behind
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint", b"PK\x03\x04broken zip"])
+def test_corrupt_checkpoint_is_a_one_line_error(tmp_path, content):
+    path = tmp_path / "last.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match="is not a readable ganzoo checkpoint") as info:
+        ckpt.load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_foreign_torch_file_is_refused(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save({"weight": torch.ones(2)}, path)
+    with pytest.raises(CheckpointError, match="is not a ganzoo checkpoint"):
+        ckpt.load(path)
+
+
+def test_sample_from_checkpoint(tiny_registry, tmp_path):
+    ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+    a = ganzoo.sample(tmp_path / "r", n=5, seed=1, registry=tiny_registry, device="cpu")
+    b = ganzoo.sample(tmp_path / "r" / "checkpoints" / "last.pt", n=5, seed=1, registry=tiny_registry, device="cpu")
+    assert a.shape == (5, 1, 8, 8) and torch.equal(a, b)
+    assert a.min() >= -1 and a.max() <= 1
+
+
+def test_bf16_autocast_trains_on_cpu(tiny_registry, tmp_path):
+    run = ganzoo.train("tiny", overrides=["train.precision=bf16"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+    assert run.precision == "bf16" and run.status == "finished"
+
+
+def test_fp16_needs_cuda(tiny_registry, tmp_path):
+    with pytest.raises(ganzoo.ConfigError, match="fp16 needs a CUDA device"):
+        ganzoo.train("tiny", overrides=["train.precision=fp16"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
