@@ -39,7 +39,8 @@ def test_list_shows_entries_with_model_dataset_plugin(tmp_path):
     assert row.split()[1:4] == ["dcgan", "mnist-5k", "dcgan"]
     assert "cdcgan-mnist-5k" in result.stdout and "dcgan-fashion-mnist" in result.stdout
     filtered = ganzoo("list", "cdcgan-*", cwd=tmp_path)
-    assert "cdcgan-mnist-5k" in filtered.stdout and "dcgan-mnist-5k " not in filtered.stdout
+    names = [line.split()[0] for line in filtered.stdout.splitlines()[1:] if line.strip()]
+    assert names == ["cdcgan-mnist", "cdcgan-mnist-5k"]
 
 
 def test_list_with_user_zoo_reports_broken_entries(tmp_path):
@@ -123,3 +124,25 @@ def test_sample_label_on_unconditional_model_is_refused(tmp_path):
     assert_one_line_error(ganzoo("sample", "dcgan-mnist-5k", "--label", "3", "--runs-dir", "runs", cwd=tmp_path), "unconditional")
     ok = ganzoo("sample", "dcgan-mnist-5k", "--n", "9", "--out", "g.png", "--runs-dir", "runs", cwd=tmp_path)
     assert ok.returncode == 0 and (tmp_path / "g.png").is_file()
+
+
+def test_broken_installed_plugin_is_reported_and_the_rest_works(tmp_path):
+    # a real installed distribution (dist-info on sys.path) whose entry point cannot be imported
+    site = tmp_path / "site"
+    info = site / "ganzoo_broken-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ganzoo-broken\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[ganzoo]\nbroken = ganzoo_broken_missing_module\n")
+    env_path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": env_path, "COLUMNS": "250"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "ganzoo.cli", *a], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+    plugins = run("plugins")
+    assert plugins.returncode == 0
+    row = next(line for line in plugins.stdout.splitlines() if line.split()[:1] == ["broken"])
+    assert "ganzoo-broken" in row and "failed to import" in row
+    assert "warning: ganzoo plugin 'broken' skipped" in plugins.stderr
+
+    listing = run("list")
+    assert listing.returncode == 0 and "dcgan-mnist-5k" in listing.stdout
+    assert "ModuleNotFoundError" in listing.stderr

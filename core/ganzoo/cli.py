@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console()
-    warnings.simplefilter("ignore")  # plugin load errors are shown by `ganzoo plugins`
+    _show_plugin_warnings_only()
     try:
         return COMMANDS[args.command](args, console)
     except GanzooError as e:
@@ -77,6 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted")
         return 130
+
+
+def _show_plugin_warnings_only() -> None:
+    """A skipped plugin is one line on stderr; library deprecation chatter is not shown."""
+    from ganzoo.plugins import PluginWarning
+
+    warnings.filterwarnings("ignore")
+    warnings.filterwarnings("always", category=PluginWarning)
+    warnings.showwarning = lambda message, *args, **kwargs: print(f"warning: {message}", file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:

@@ -231,10 +231,10 @@ class Trainer:
                    self.registry.pm, ema, scaler, fixed_latent=fixed_latent, fixed_labels=fixed_labels)
 
     def fit(self, entry: ZooEntry, run_dir: Path, resume: Path | None = None) -> Run:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        run = self.setup(entry, run_dir)
+        run = self.setup(entry, run_dir)  # data, model and options fail here, before anything is written
         if resume is not None:
             restore(run, ckpt.load(resume, map_location=run.device))
+        run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(yaml.safe_dump(entry.to_dict(), sort_keys=False))
         pm = self.registry.pm
         callbacks = [cb for group in pm.hook.ganzoo_callbacks(run=run) for cb in group or []]
