@@ -59,7 +59,7 @@ class BlobsConfig:
     size: int = 8
 
 
-def load_blobs(config: BlobsConfig, root: Path) -> ImageData:
+def load_blobs(config: BlobsConfig, root: Path, split: str = "train") -> ImageData:
     g = torch.Generator().manual_seed(0)
     images = (torch.rand(config.n, 1, config.size, config.size, generator=g) * 255).to(torch.uint8)
     return ImageData({"image": images, "label": torch.arange(config.n) % 2}, num_classes=2)

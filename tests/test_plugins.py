@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import inspect
 import re
 import warnings
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_builtins_come_through_entry_points():
     eps = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="ganzoo")}
-    assert {"losses", "callbacks", "datasets", "dcgan"} <= set(eps)
+    assert {"losses", "callbacks", "datasets", "dcgan", "pix2pix"} <= set(eps)
     registry = load_registry()
     assert {"dcgan", "cdcgan"} <= set(registry.models)
     assert {"mnist-5k", "mnist", "fashion-mnist"} <= set(registry.datasets)
@@ -29,14 +30,20 @@ def test_builtins_come_through_entry_points():
     assert registry.owner("model", "dcgan") == "dcgan"
     assert registry.plugins["dcgan"].distribution == "ganzoo"
     assert "dcgan-mnist-5k" in registry.plugins["dcgan"].registers["entries"]
+    assert registry.owner("model", "pix2pix") == "pix2pix" and registry.owner("command", "translate") == "pix2pix"
+    assert "pix2pix-digit-edges" in registry.plugins["pix2pix"].registers["entries"]  # from the plugin's own zoo file
 
 
 def test_no_ambiguous_top_level_modules():
     # the repository's core/ and plugins/ folders hold packages; they are not packages themselves
-    import importlib.util
+    # (the working directory is left out: `python -m pytest` run in a checkout puts it on sys.path)
+    import importlib.machinery
+    import os
+    import sys
 
-    assert importlib.util.find_spec("core") is None
-    assert importlib.util.find_spec("plugins") is None
+    installed = [p for p in sys.path if p and Path(p).resolve() != Path(os.getcwd()).resolve()]
+    assert importlib.machinery.PathFinder.find_spec("core", installed) is None
+    assert importlib.machinery.PathFinder.find_spec("plugins", installed) is None
     assert importlib.util.find_spec("ganzoo_dcgan") is not None
 
 
@@ -121,3 +128,34 @@ def test_hookimpl_is_exported_from_package_root():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_registry()  # the installed plugins load without a warning
+
+
+def _command(name: str) -> ganzoo.CommandSpec:
+    return ganzoo.CommandSpec(name, "test command", lambda parser: parser.add_argument("--x", type=int), lambda args: args.x)
+
+
+def test_plugin_commands_join_the_command_line():
+    from ganzoo.cli import build_parser
+
+    args = build_parser({"hello": _command("hello")}).parse_args(["hello", "--x", "7"])
+    assert args.plugin_command.run(args) == 7 and args.zoo == []
+
+
+def test_plugin_command_clashing_with_a_builtin_is_refused():
+    from ganzoo.cli import build_parser
+
+    with pytest.raises(PluginError, match="plugin command 'list' clashes with ganzoo's own"):
+        build_parser({"list": _command("list")})
+
+
+def test_same_command_from_two_plugins_names_both():
+    class One:
+        @hookimpl
+        def ganzoo_commands(self):
+            return [_command("dup")]
+
+    class Two(One):
+        pass
+
+    with pytest.raises(PluginError, match="command 'dup' is registered by two plugins: 'one' and 'two'"):
+        load_registry(extra_plugins=[("one", One()), ("two", Two())])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 from pathlib import Path
 
@@ -14,9 +16,19 @@ from ganzoo.data import read_idx
 
 REGISTRY = ganzoo.load_registry()
 BUNDLED = Path(__import__("ganzoo_datasets").__file__).with_name("data")
-SMALL = ["model_options.g_channels=8", "model_options.d_channels=8", "dataset_options.limit=64", "train.batch_size=16",
-         "train.log_every=1", "train.sample_every=0", "train.checkpoint_every=0", "train.grid_size=4", "train.steps=2",
-         "train.epochs=0"]
+SMALL_MODEL = {"g_channels": 8, "d_channels": 8}
+SMALL_DATA = {"limit": 64, "load_size": 36, "crop_size": 32}
+SMALL_TRAIN = ["train.batch_size=4", "train.log_every=1", "train.sample_every=0", "train.checkpoint_every=0",
+               "train.grid_size=4", "train.steps=2", "train.epochs=0", "train.eval_batches=1"]
+PUBLIC_PAIRS = ("facades", "cityscapes", "maps", "edges2shoes")
+
+
+def small_overrides(entry: ganzoo.ZooEntry) -> list[str]:
+    """Tiny networks and data for any entry: only the options its model and dataset have."""
+    fields = lambda kind, name: {f.name for f in dataclasses.fields(REGISTRY.spec(kind, name).config)}  # noqa: E731
+    model, data = fields("model", entry.model), fields("dataset", entry.dataset)
+    return ([f"model_options.{k}={v}" for k, v in SMALL_MODEL.items() if k in model]
+            + [f"dataset_options.{k}={v}" for k, v in SMALL_DATA.items() if k in data] + SMALL_TRAIN)
 
 
 @pytest.fixture(scope="module")
@@ -36,28 +48,52 @@ def offline_data(tmp_path_factory) -> Path:
             (raw / name).write_bytes(gzip.decompress((BUNDLED / src).read_bytes()))
         for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):  # torchvision checks the test files exist too
             shutil.copy(raw / name.replace("t10k", "train"), raw / name)
+    for name in PUBLIC_PAIRS:  # the public pix2pix sets' aligned layout, with generated A|B images
+        for split in ("train", "val", "test"):
+            write_aligned(root / "pix2pix" / name / split, n=4, size=40)
     return root
 
 
+def write_aligned(folder: Path, n: int, size: int, seed: int = 0) -> None:
+    """``n`` aligned pix2pix files (A | B side by side, each size x size) of random colours."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(seed)
+    for i in range(n):
+        pixels = (torch.rand(size, 2 * size, 3, generator=g) * 255).to(torch.uint8).numpy()
+        Image.fromarray(pixels).save(folder / f"{i}.jpg")
+
+
 @pytest.mark.parametrize("name", sorted(REGISTRY.entries))
-def test_every_entry_trains_two_steps_and_samples(name, offline_data, tmp_path):
-    run = ganzoo.train(name, overrides=SMALL, registry=REGISTRY, run_dir=tmp_path / "run", device="cpu", data_dir=offline_data)
+def test_every_entry_trains_two_steps_and_previews(name, offline_data, tmp_path):
+    overrides = small_overrides(REGISTRY.entry(name))
+    run = ganzoo.train(name, overrides=overrides, registry=REGISTRY, run_dir=tmp_path / "run", device="cpu", data_dir=offline_data)
     assert run.status == "finished" and run.step == 2
-    images = ganzoo.sample(tmp_path / "run", n=3, registry=REGISTRY, device="cpu")
-    assert images.shape == (3, *run.data.tensors["image"].shape[1:])
-    assert torch.isfinite(images).all()
+    preview = run.sample_fixed()
+    assert torch.isfinite(preview).all()
+    loaded = ganzoo.load_checkpoint(tmp_path / "run", registry=REGISTRY, device="cpu")
+    if loaded.model.paired:  # scored on held-out pairs, against the baselines
+        scores = json.loads((tmp_path / "run" / "metrics.json").read_text())["heldout"]["scores"]
+        assert {"l1", "psnr", "ssim", "identity_l1", "mean_l1"} <= scores.keys()
+    else:
+        images = ganzoo.sample(loaded, n=3)
+        assert images.shape == (3, loaded.info.channels, loaded.info.height, loaded.info.width)
+        assert torch.isfinite(images).all()
 
 
 @pytest.mark.parametrize("model", sorted(REGISTRY.models))
 @pytest.mark.parametrize("size, channels", [(28, 1), (32, 3), (64, 3)])
-def test_every_model_builds_for_several_image_sizes(model, size, channels):
-    info = ganzoo.DataInfo(channels=channels, height=size, width=size, num_classes=10)
+def test_every_model_builds_and_previews_for_several_image_sizes(model, size, channels):
+    info = ganzoo.DataInfo(channels, size, size, num_classes=10, input_channels=channels, input_height=size, input_width=size)
     entry = ganzoo.ZooEntry("x", model, "mnist-5k", "bce", model_options={"g_channels": 8, "d_channels": 8})
     net = build_model(REGISTRY, entry, info)
-    labels = torch.arange(4) % 10 if net.num_classes else None
-    fake = net.sample(4, labels)
-    assert fake.shape == (4, channels, size, size)
-    assert net.discriminator(fake, labels).shape == (4,)
+    examples = {"image": torch.rand(4, channels, size, size) * 2 - 1, "input": torch.rand(4, channels, size, size) * 2 - 1,
+                "label": torch.arange(4)}
+    preview = net.preview(net.preview_inputs(examples, 4, torch.Generator().manual_seed(0)))
+    width = 3 * size if net.paired else size  # paired previews show input | output | target
+    assert preview.shape == (4, channels, size, width)
+    assert preview.min() >= -1 and preview.max() <= 1
 
 
 def test_bundled_data_is_real_mnist():

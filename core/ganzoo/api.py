@@ -20,8 +20,9 @@ import torch
 from torch import Tensor
 
 from ganzoo.config import apply_overrides, build_config, build_entry
-from ganzoo.data import ImageData, to_uint8
+from ganzoo.data import Dataset, ImageData, ItemData, to_uint8
 from ganzoo.errors import CheckpointError, ConfigError, DataError
+from ganzoo.metrics_file import update_metrics
 from ganzoo.model import GANModel
 from ganzoo.plugins import EntryStatus, Registry, load_registry
 from ganzoo.specs import DataInfo, ZooEntry
@@ -55,10 +56,15 @@ def load_entry(name: str, overrides: Sequence[str] = (), *, registry: Registry |
     return registry.entry(name, overrides)
 
 
-def load_data(registry: Registry, entry: ZooEntry, data_dir: str | Path | None = None) -> ImageData:
-    """The entry's dataset, loaded by the plugin that registered it."""
+def load_data(registry: Registry, entry: ZooEntry, data_dir: str | Path | None = None, split: str = "train") -> Dataset:
+    """The ``split`` of the entry's dataset, loaded by the plugin that registered it."""
     spec = registry.spec("dataset", entry.dataset)
-    return spec.load(spec.config(**entry.dataset_options), data_root(data_dir))
+    if split not in spec.splits:
+        raise DataError(f"dataset '{entry.dataset}' has no '{split}' split (it has: {', '.join(spec.splits)})")
+    data = spec.load(spec.config(**entry.dataset_options), data_root(data_dir), split)
+    if not isinstance(data, (ImageData, ItemData)):
+        raise DataError(f"dataset '{entry.dataset}' loaded a {type(data).__name__}, not ganzoo ImageData or ItemData")
+    return data
 
 
 def build_model(registry: Registry, entry: ZooEntry, info: DataInfo) -> GANModel:
@@ -155,6 +161,8 @@ class LoadedModel:
     model: GANModel
     generator: torch.nn.Module  # the moving average when the run kept one
     step: int
+    path: Path  # the checkpoint file; its run directory is path.parent.parent
+    info: DataInfo  # the shape of the data it was trained on
 
 
 def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str | Path | None = None, registry: Registry | None = None) -> LoadedModel:
@@ -179,7 +187,7 @@ def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str |
         raise CheckpointError(f"{path} does not match model '{entry.model}' ({str(e).splitlines()[0]})") from None
     model.eval()
     generator.eval()
-    return LoadedModel(entry, model, generator, int(payload["step"]))
+    return LoadedModel(entry, model, generator, int(payload["step"]), path, info)
 
 
 @torch.no_grad()
@@ -211,6 +219,46 @@ def sample(
         labels = torch.arange(n, device=dev) % model.num_classes
     rng = torch.Generator(device=dev).manual_seed(seed) if seed is not None else None
     return model.sample(n, labels, rng=rng, net=loaded.generator).float()
+
+
+def evaluate(
+    source: str | Path | LoadedModel,
+    *,
+    split: str | None = None,
+    batch_size: int | None = None,
+    limit: int = 0,
+    device: str = "auto",
+    data_dir: str | Path | None = None,
+    runs_dir: str | Path | None = None,
+    registry: Registry | None = None,
+    write: bool = True,
+) -> dict[str, Any]:
+    """Held-out scores of a paired model (e.g. L1, PSNR, SSIM against the targets).
+
+    ``split`` defaults to the dataset's held-out split; ``limit`` caps the batches. With
+    ``write`` the result also goes under ``"heldout"`` in the run's ``metrics.json``.
+    """
+    registry = registry or load_registry()
+    loaded = source if isinstance(source, LoadedModel) else load_checkpoint(source, device=device, runs_dir=runs_dir, registry=registry)
+    entry = loaded.entry
+    if not loaded.model.paired:
+        raise ConfigError(
+            f"model '{entry.model}' generates from noise: there are no held-out targets to compare its samples with "
+            "(sample-quality metrics such as FID are not available yet)"
+        )
+    split = split or registry.spec("dataset", entry.dataset).eval_split
+    if split is None:
+        raise DataError(f"dataset '{entry.dataset}' has no held-out split to evaluate on; pass --split train to score the training data")
+    data = load_data(registry, entry, data_dir, split)
+    from ganzoo.training.trainer import evaluate as score
+
+    dev = next(loaded.model.parameters()).device
+    scores = score(loaded.model, loaded.generator, data, batch_size or entry.train.batch_size, dev, limit)
+    record = {"split": split, "items": len(data) if not limit else min(len(data), limit * (batch_size or entry.train.batch_size)),
+              "step": loaded.step, "checkpoint": str(loaded.path), "scores": scores}
+    if write:
+        update_metrics(loaded.path.parent.parent, "heldout", record)
+    return record
 
 
 def save_images(images: Tensor, out: str | Path, nrow: int | None = None) -> list[Path]:

@@ -1,7 +1,9 @@
 """The ``ganzoo`` command: a thin layer over the public functions of :mod:`ganzoo.api`.
 
-User errors (:class:`ganzoo.GanzooError`) print one line and exit non-zero; a traceback
-means a bug in ganzoo or a plugin.
+Plugins add sub-commands through the ``ganzoo_commands`` hook. Every command receives
+the loaded registry as ``args.registry`` (with ``--zoo`` files added). User errors
+(:class:`ganzoo.GanzooError`) print one line and exit non-zero; a traceback means a bug
+in ganzoo or a plugin.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from rich.console import Console
 from rich.table import Table
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, PluginError
+from ganzoo.specs import CommandSpec
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zoo", action="append", default=[], metavar="FILE", help="extra zoo file (repeatable)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganzoo", description="A model zoo for GANs, built around plugins.")
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -62,14 +65,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--runs-dir", type=Path)
     _common(p)
+
+    p = sub.add_parser("evaluate", help="score a trained paired model on held-out data (L1, PSNR, SSIM, ...)")
+    p.add_argument("source", metavar="ENTRY-or-CHECKPOINT")
+    p.add_argument("--split", help="dataset split to score (default: the held-out one)")
+    p.add_argument("--batches", type=int, default=0, help="score only this many batches (default: all)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--runs-dir", type=Path)
+    _common(p)
+
+    for name, spec in sorted((plugin_commands or {}).items()):
+        if name in COMMANDS:
+            raise PluginError(f"plugin command '{name}' clashes with ganzoo's own '{name}' command")
+        p = sub.add_parser(name, help=spec.help)
+        spec.configure(p)
+        if "zoo" not in {a.dest for a in p._actions}:
+            _common(p)
+        p.set_defaults(plugin_command=spec)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     console = Console()
     _show_plugin_warnings_only()
     try:
+        from ganzoo.plugins import load_registry
+
+        registry = load_registry()
+        args = build_parser(registry.commands).parse_args(argv)
+        registry.add_zoo_files(args.zoo)
+        args.registry = registry
+        if getattr(args, "plugin_command", None) is not None:
+            return int(args.plugin_command.run(args) or 0)
         return COMMANDS[args.command](args, console)
     except GanzooError as e:
         Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
@@ -93,7 +121,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
     table = Table("entry", "model", "dataset", "plugin", "description", box=None, header_style="bold")
     broken = []
-    for status in list_entries(args.pattern, zoo_files=args.zoo):
+    for status in list_entries(args.pattern, registry=args.registry):
         if status.entry is None:
             broken.append(status)
             continue
@@ -106,9 +134,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace, console: Console) -> int:
-    from ganzoo.plugins import load_registry
-
-    registry = load_registry(args.zoo)
+    registry = args.registry
     table = Table("plugin", "distribution", "version", "location", "registers", "errors", box=None, header_style="bold")
     for info in sorted(registry.plugins.values(), key=lambda i: i.name):
         registers = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(info.registers.items()))
@@ -121,7 +147,7 @@ def cmd_plugins(args: argparse.Namespace, console: Console) -> int:
 def cmd_info(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import load_entry
 
-    entry = load_entry(args.entry, args.overrides, zoo_files=args.zoo)
+    entry = load_entry(args.entry, args.overrides, registry=args.registry)
     console.print(f"# {entry.name}  (from {entry.source})", highlight=False)
     console.print(yaml.safe_dump(entry.to_dict(), sort_keys=False).rstrip(), highlight=False)
     return 0
@@ -131,18 +157,17 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import train
 
     resume = None if args.resume is None else (args.resume or args.entry)
-    run = train(args.entry, overrides=args.overrides, zoo_files=args.zoo, run_dir=args.run_dir, runs_dir=args.runs_dir,
+    run = train(args.entry, overrides=args.overrides, registry=args.registry, run_dir=args.run_dir, runs_dir=args.runs_dir,
                 resume=resume, device=args.device, data_dir=args.data_dir)
     return 0 if run.status == "finished" else 130
 
 
 def cmd_sample(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import load_checkpoint, sample, save_images
-    from ganzoo.plugins import load_registry
 
     if args.n < 1:
         raise GanzooError("--n must be at least 1")
-    loaded = load_checkpoint(args.source, device=args.device, runs_dir=args.runs_dir, registry=load_registry(args.zoo))
+    loaded = load_checkpoint(args.source, device=args.device, runs_dir=args.runs_dir, registry=args.registry)
     images = sample(loaded, args.n, label=args.label, seed=args.seed)
     nrow = loaded.model.num_classes if loaded.model.num_classes and args.label is None else None
     paths = save_images(images, args.out, nrow=nrow)
@@ -151,7 +176,22 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "plugins": cmd_plugins, "info": cmd_info, "run": cmd_run, "sample": cmd_sample}
+def cmd_evaluate(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.api import evaluate
+
+    record = evaluate(args.source, split=args.split, limit=args.batches, device=args.device, data_dir=args.data_dir,
+                      runs_dir=args.runs_dir, registry=args.registry)
+    table = Table("score", "value", box=None, header_style="bold")
+    for key, value in record["scores"].items():
+        table.add_row(key, f"{value:.4f}")
+    console.print(f"{record['checkpoint']} (step {record['step']}) on the {record['split']} split, {record['items']} items:",
+                  highlight=False, soft_wrap=True)
+    console.print(table)
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "plugins": cmd_plugins, "info": cmd_info, "run": cmd_run, "sample": cmd_sample,
+            "evaluate": cmd_evaluate}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,7 +20,7 @@ import pluggy
 if TYPE_CHECKING:
     import torch
 
-    from ganzoo.specs import DatasetSpec, LossSpec, ModelSpec
+    from ganzoo.specs import CommandSpec, DatasetSpec, LossSpec, ModelSpec
     from ganzoo.training import Run
 
 hookspec = pluggy.HookspecMarker("ganzoo")
@@ -58,6 +58,15 @@ def ganzoo_zoo_files() -> list[Path]:
     """
 
 
+@hookspec
+def ganzoo_commands() -> list[CommandSpec]:
+    """Return ``ganzoo`` sub-commands this plugin adds (e.g. ``translate``, ``upscale``).
+
+    Called once when the command line starts. A command name taken by ganzoo itself or by
+    another plugin is an error that names both.
+    """
+
+
 # ---------------------------------------------------------------- training
 
 
@@ -85,7 +94,7 @@ def ganzoo_step_end(run: Run, step: int, metrics: dict[str, torch.Tensor]) -> No
     """Called after every generator update; ``step`` counts updates from 1.
 
     ``metrics`` are 0-d tensors still on the training device: reading one (``.item()``)
-    waits for the device, so do it only every few steps (see ``run.config.train.log_every``).
+    waits for the device, so do it only every few steps (see ``run.entry.train.log_every``).
     """
 
 

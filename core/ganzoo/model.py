@@ -1,9 +1,10 @@
 """The model interface: a GAN variant owns its networks and its adversarial step.
 
 The trainer owns devices, precision, optimizers, stepping, hooks and checkpoints; a
-:class:`GANModel` says what the losses of one batch are. The default step below is the
-standard (optionally class-conditional) GAN step, which most image GANs reuse as is;
-a model with other needs (paired data, extra loss terms) overrides the two loss methods.
+:class:`GANModel` says what the losses of one batch are, what its preview grid shows and
+what it measures on held-out data. The defaults below are the standard (optionally
+class-conditional) GAN from noise, which most image GANs reuse as is; a model with other
+needs (paired data, extra loss terms) overrides the methods concerned.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class GANModel(nn.Module):
     discriminator: nn.Module
     latent_dim: int
     num_classes: int = 0
+    paired: bool = False  # True: maps an input image to a target; previews and scores use held-out pairs
 
     # ------------------------------------------------------------ sampling
 
@@ -79,9 +81,15 @@ class GANModel(nn.Module):
         with torch.no_grad():
             fake_labels = self.sample_labels(real.shape[0], real.device)
             fake = self.sample(real.shape[0], fake_labels)
+        return self.judge(real, fake, loss, real_labels, fake_labels)
+
+    def judge(self, real: Tensor, fake: Tensor, loss: GANLoss, real_labels: Tensor | None = None,
+              fake_labels: Tensor | None = None, scale: float = 1.0) -> StepOutput:
+        """The discriminator's loss on ``real`` and ``fake`` inputs (times ``scale``), plus the
+        loss's penalty term, with the usual metrics: the core of every discriminator step."""
         real_logits = self.discriminator(real, real_labels)
         fake_logits = self.discriminator(fake, fake_labels)
-        d_loss = loss.discriminator(real_logits, fake_logits)
+        d_loss = scale * loss.discriminator(real_logits, fake_logits)
         metrics = {"d_loss": d_loss.detach(), "d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean()}
         penalty = loss.penalty(self.discriminator, real, fake, real_labels, fake_labels)
         if penalty is not None:
@@ -98,6 +106,54 @@ class GANModel(nn.Module):
         g_loss = loss.generator(fake_logits)
         return StepOutput(g_loss, {"g_loss": g_loss.detach()})
 
+    # ------------------------------------------------------------ previews and evaluation
+
+    def preview_inputs(self, examples: Batch, n: int, rng: torch.Generator) -> Batch:
+        """Fixed inputs of the run's preview grids, drawn once per run.
+
+        ``examples`` holds the first (at most ``n``) items of the held-out split (or of the
+        training split), plain and on the device. The default draws ``n`` noise vectors
+        from ``rng`` (on the CPU, so they do not depend on the device) and, for a
+        conditional model, cycles through the classes.
+        """
+        device = examples["image"].device
+        inputs = {"latent": self.sample_latent(n, torch.device("cpu"), rng).to(device)}
+        if self.num_classes:
+            inputs["label"] = torch.arange(n, device=device) % self.num_classes
+        return inputs
+
+    def preview(self, inputs: Batch, net: nn.Module | None = None) -> Tensor:
+        """The preview images (N, C, H, W) in [-1, 1] for ``inputs`` from :meth:`preview_inputs`."""
+        return self.sample(len(inputs["latent"]), inputs.get("label"), net=net, latent=inputs["latent"])
+
+    def preview_columns(self) -> int:
+        """Images per row of a preview grid (0: a square grid)."""
+        return self.num_classes if 0 < self.num_classes <= 16 else 0
+
+    def evaluate_batch(self, batch: Batch, net: nn.Module | None = None) -> dict[str, Tensor]:
+        """Per-item scores (each a (B,) tensor) of the model on a held-out batch.
+
+        The trainer averages them over the held-out split at the end of a run and writes
+        them to ``metrics.json``. Paired models (image-to-image, super-resolution) compare
+        their outputs with the targets here; the default has nothing to compare and
+        returns ``{}`` (sample-quality metrics such as FID are computed by ``ganzoo
+        evaluate`` from samples).
+        """
+        return {}
+
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """Parameters of each optimizer: ``"d"`` uses ``lr_d``, ``"g"`` uses ``lr_g``."""
         return {"d": list(self.discriminator.parameters()), "g": list(self.generator.parameters())}
+
+
+def init_normal_(module: nn.Module, std: float = 0.02) -> None:
+    """The DCGAN initialisation, used by most image GANs: weights of convolutions and linear
+    layers from N(0, std), biases 0, normalisation scales from N(1, std). Apply with
+    ``model.apply(lambda m: init_normal_(m, std))``."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, std)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.InstanceNorm2d)) and module.weight is not None:
+        nn.init.normal_(module.weight, 1.0, std)
+        nn.init.zeros_(module.bias)

@@ -21,13 +21,13 @@ import pluggy
 from ganzoo import hookspecs
 from ganzoo.config import ZooSource, apply_overrides, build_entry, read_zoo_file
 from ganzoo.errors import ConfigError, GanzooError, PluginError, unknown_name
-from ganzoo.specs import DatasetSpec, LossSpec, ModelSpec, ZooEntry
+from ganzoo.specs import CommandSpec, DatasetSpec, LossSpec, ModelSpec, ZooEntry
 
 ENTRY_POINT_GROUP = "ganzoo"
 DEFAULT_ZOO = Path(__file__).with_name("zoo.yaml")
 
 
-PLURAL = {"model": "models", "dataset": "datasets", "loss": "losses"}
+PLURAL = {"model": "models", "dataset": "datasets", "loss": "losses", "command": "commands"}
 
 
 class PluginWarning(UserWarning):
@@ -86,7 +86,7 @@ def _register(pm: pluggy.PluginManager, info: PluginInfo, plugin: Any) -> None:
     except (pluggy.PluginValidationError, ValueError) as e:
         _report(info, f"invalid plugin: {e}")
         return
-    hooks = [h.name for h in pm.get_hookcallers(plugin) or [] if not h.name.startswith("ganzoo_register")]
+    hooks = [h.name for h in pm.get_hookcallers(plugin) or [] if not h.name.startswith("ganzoo_register") and h.name != "ganzoo_commands"]
     if hooks:
         info.registers["hooks"] = sorted(hooks)
     module = getattr(plugin, "__file__", None)
@@ -120,6 +120,7 @@ class Registry:
         self.models: dict[str, ModelSpec] = {}
         self.datasets: dict[str, DatasetSpec] = {}
         self.losses: dict[str, LossSpec] = {}
+        self.commands: dict[str, CommandSpec] = {}
         self._owner: dict[tuple[str, str], str] = {}
         self.entries: dict[str, EntryStatus] = {}
 
@@ -129,6 +130,7 @@ class Registry:
         self._collect("model", "ganzoo_register_models", ModelSpec, self.models)
         self._collect("dataset", "ganzoo_register_datasets", DatasetSpec, self.datasets)
         self._collect("loss", "ganzoo_register_losses", LossSpec, self.losses)
+        self._collect("command", "ganzoo_commands", CommandSpec, self.commands)
 
     def _collect(self, kind: str, hook: str, spec_type: type, target: dict[str, Any]) -> None:
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
@@ -172,6 +174,10 @@ class Registry:
                 owner = source.plugin or status.plugin
                 if owner in self.plugins:
                     self.plugins[owner].registers.setdefault("entries", []).append(name)
+
+    def add_zoo_files(self, paths: Iterable[str | Path]) -> None:
+        """Add the entries of users' zoo files (``--zoo``)."""
+        self.add_zoo_sources([read_zoo_file(Path(p)) for p in paths])
 
     def plugin_zoo_sources(self) -> list[ZooSource]:
         sources = []
@@ -221,6 +227,6 @@ def load_registry(
     registry.collect()
     sources = [read_zoo_file(DEFAULT_ZOO)] if default_zoo else []
     sources += registry.plugin_zoo_sources()
-    sources += [read_zoo_file(Path(p)) for p in zoo_files]
     registry.add_zoo_sources(sources)
+    registry.add_zoo_files(zoo_files)
     return registry

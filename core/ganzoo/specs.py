@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ganzoo.data import ImageData
+    import argparse
+
+    from ganzoo.data import ImageData, ItemData
     from ganzoo.losses import GANLoss
     from ganzoo.model import GANModel
 
@@ -26,6 +28,9 @@ class DataInfo:
     height: int
     width: int
     num_classes: int = 0  # 0 when the data carries no class labels
+    input_channels: int = 0  # paired data: channels of the input image (0: no input image)
+    input_height: int = 0  # paired data: size of the input image (e.g. the low-resolution one)
+    input_width: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,26 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A dataset: ``load(options, root)`` returns :class:`ganzoo.data.ImageData`.
+    """A dataset: ``load(options, root, split)`` returns its ``split``.
 
+    The result is a :class:`ganzoo.data.ImageData` (held in memory, batched on the
+    device) or a :class:`ganzoo.data.ItemData` (read item by item by loader workers).
     ``options`` is an instance of ``config`` built from the entry's ``dataset_options``;
-    ``root`` is the data directory (``--data-dir``, ``$GANZOO_DATA`` or ``~/.cache/ganzoo``).
+    ``root`` is the data directory (``--data-dir``, ``$GANZOO_DATA`` or ``~/.cache/ganzoo``);
+    ``split`` is one of ``splits``: ``"train"`` for training, ``"val"`` or ``"test"``
+    (held out) for evaluation.
     """
 
     name: str
-    load: Callable[[Any, Path], ImageData]
+    load: Callable[[Any, Path, str], ImageData | ItemData]
     config: type
     description: str = ""
+    splits: tuple[str, ...] = ("train",)
+
+    @property
+    def eval_split(self) -> str | None:
+        """The held-out split evaluation uses: ``val`` if there is one, else ``test``."""
+        return next((s for s in ("val", "test") if s in self.splits), None)
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,21 @@ class LossSpec:
     build: Callable[[Any], GANLoss]
     config: type
     description: str = ""
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A ``ganzoo`` sub-command contributed by a plugin (e.g. ``ganzoo translate``).
+
+    ``configure(parser)`` adds its arguments to an ``argparse`` sub-parser; ``run(args)``
+    does the work and returns the exit status. Raise :class:`ganzoo.GanzooError` for user
+    errors: the command line prints them as one line.
+    """
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
 
 
 @dataclass(frozen=True)
@@ -86,6 +116,8 @@ class TrainConfig:
     sample_every: int = 500  # steps between sample grids; 0 only at the end
     checkpoint_every: int = 1000  # steps between checkpoints; 0 only at the end
     grid_size: int = 64  # images in each sample grid
+    workers: int = -1  # loader processes for item datasets; -1: 0 on the CPU, up to 8 on an accelerator
+    eval_batches: int = 0  # held-out batches evaluated at the end (0: the whole split)
 
     def __post_init__(self) -> None:
         if self.steps <= 0 and self.epochs <= 0:

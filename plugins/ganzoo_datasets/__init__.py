@@ -42,24 +42,25 @@ def _finish(images: torch.Tensor, labels: torch.Tensor, config: DigitsConfig, cl
     return ImageData({"image": images.contiguous(), "label": labels.long()}, num_classes=len(classes), class_names=classes)
 
 
-def load_mnist_5k(config: DigitsConfig, root: Path) -> ImageData:
+def load_mnist_5k(config: DigitsConfig, root: Path, split: str = "train") -> ImageData:
     images = read_idx(BUNDLED / "train-5k-images-idx3-ubyte.gz")
     labels = read_idx(BUNDLED / "train-5k-labels-idx1-ubyte.gz")
     return _finish(images, labels, config, MNIST_CLASSES)
 
 
 def _torchvision_set(cls_name: str, classes: tuple[str, ...]):
-    def load(config: DigitsConfig, root: Path) -> ImageData:
+    def load(config: DigitsConfig, root: Path, split: str = "train") -> ImageData:
         import torchvision
 
         cls = getattr(torchvision.datasets, cls_name)
         raw = root / cls_name / "raw"
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                dataset = cls(str(root), train=True, download=config.download)
+                dataset = cls(str(root), train=split == "train", download=config.download)
         except RuntimeError as e:
             tried = "the download failed (no internet?)" if config.download else "download is off"
-            files = ", ".join(url.rsplit("/", 1)[-1] for url, _ in cls.resources if "train" in url)
+            part = "train" if split == "train" else "t10k"
+            files = ", ".join(url.rsplit("/", 1)[-1] for url, _ in cls.resources if part in url)
             raise DataError(
                 f"{cls_name} is not in {raw} and {tried}: put {files} there "
                 f"(or pass --data-dir), or train on the bundled subset with 'ganzoo run dcgan-mnist-5k'"
@@ -73,6 +74,6 @@ def _torchvision_set(cls_name: str, classes: tuple[str, ...]):
 def ganzoo_register_datasets() -> list[DatasetSpec]:
     return [
         DatasetSpec("mnist-5k", load_mnist_5k, DigitsConfig, "5,000 real MNIST digits (500 per class) bundled with ganzoo; offline"),
-        DatasetSpec("mnist", _torchvision_set("MNIST", MNIST_CLASSES), DigitsConfig, "MNIST, 60,000 training digits (torchvision; downloads)"),
-        DatasetSpec("fashion-mnist", _torchvision_set("FashionMNIST", FASHION_CLASSES), DigitsConfig, "Fashion-MNIST, 60,000 training images (torchvision; downloads)"),
+        DatasetSpec("mnist", _torchvision_set("MNIST", MNIST_CLASSES), DigitsConfig, "MNIST, 60,000 training digits (torchvision; downloads)", ("train", "test")),
+        DatasetSpec("fashion-mnist", _torchvision_set("FashionMNIST", FASHION_CLASSES), DigitsConfig, "Fashion-MNIST, 60,000 training images (torchvision; downloads)", ("train", "test")),
     ]

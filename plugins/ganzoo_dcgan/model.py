@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torch import nn
-
 from ganzoo import DataInfo, GANModel
+from ganzoo.model import init_normal_
 from ganzoo_dcgan.networks import Discriminator, Generator
 
 
@@ -17,6 +16,11 @@ class DCGANConfig:
     d_channels: int = 64  # discriminator width of its first layer; doubles per stage
     label_dim: int = 50  # size of the class embedding (conditional variant only)
     init_std: float = 0.02  # N(0, init_std) weights, as in the paper
+    pack: int = 1  # images the discriminator judges together (PacGAN); 1: the paper's DCGAN
+
+    def __post_init__(self) -> None:
+        if self.pack < 1:
+            raise ValueError("model_options.pack must be at least 1")
 
 
 class DCGAN(GANModel):
@@ -29,15 +33,6 @@ class DCGAN(GANModel):
         self.latent_dim = config.latent_dim
         self.num_classes = info.num_classes if conditional else 0
         self.generator = Generator(config.latent_dim, info.channels, info.height, config.g_channels, self.num_classes, config.label_dim)
-        self.discriminator = Discriminator(info.channels, info.height, config.d_channels, self.num_classes)
-        self.apply(lambda m: _init(m, config.init_std))
+        self.discriminator = Discriminator(info.channels, info.height, config.d_channels, self.num_classes, config.pack)
+        self.apply(lambda m: init_normal_(m, config.init_std))
 
-
-def _init(module: nn.Module, std: float) -> None:
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(module.weight, 0.0, std)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        nn.init.normal_(module.weight, 1.0, std)
-        nn.init.zeros_(module.bias)

@@ -1,4 +1,4 @@
-"""Sample grids from the run's fixed noise: ``samples/step_NNNNNN.png`` and ``samples.png``."""
+"""Preview grids from the run's fixed inputs: ``samples/step_NNNNNN.png`` and ``samples.png``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,5 @@ class SampleGrids:
 
     @staticmethod
     def _nrow(run) -> int:
-        # one class per column for a conditional model, a square otherwise
-        classes = run.model.num_classes
-        return classes if classes and classes <= 16 else max(1, round(run.entry.train.grid_size**0.5))
+        # the model's choice (one class per column for a conditional one), else a square
+        return run.model.preview_columns() or max(1, round(len(next(iter(run.preview_inputs.values()))) ** 0.5))

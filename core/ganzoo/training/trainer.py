@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 import ganzoo
-from ganzoo.data import DeviceBatches, ImageData
+from ganzoo.data import Dataset, DeviceBatches, StreamBatches, eval_batches, make_batches, spread_items
 from ganzoo.errors import CheckpointError, ConfigError, NonFiniteLossError
 from ganzoo.losses import GANLoss
 from ganzoo.model import GANModel
@@ -82,8 +82,8 @@ class Run:
     precision: str
     model: GANModel
     loss: GANLoss
-    data: ImageData
-    batches: DeviceBatches
+    data: Dataset
+    batches: DeviceBatches | StreamBatches
     optimizers: dict[str, torch.optim.Optimizer]
     total_steps: int
     pm: pluggy.PluginManager
@@ -91,14 +91,11 @@ class Run:
     scaler: torch.amp.GradScaler | None = None
     step: int = 0
     status: str = "running"
-    fixed_latent: Tensor | None = None
-    fixed_labels: Tensor | None = None
+    preview_inputs: dict[str, Tensor] = field(default_factory=dict)  # fixed for the whole run
+    eval_data: Dataset | None = None  # the held-out split, for paired models whose dataset has one
+    eval_split: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # free room for plugins' per-run data
     _nonfinite: Tensor | None = None
-
-    @property
-    def config(self) -> ZooEntry:
-        return self.entry
 
     @property
     def epoch(self) -> int:
@@ -114,16 +111,18 @@ class Run:
         """The generator to sample from: its moving average when there is one."""
         return self.ema.module if self.ema is not None else self.model.generator
 
-    @torch.no_grad()
     def sample_fixed(self) -> Tensor:
-        """Samples from the fixed noise (and labels) of this run: comparable across steps."""
-        net = self.sampling_generator
-        was_training = net.training
-        net.eval()
-        try:
-            return self.model.sample(len(self.fixed_latent), self.fixed_labels, net=net, latent=self.fixed_latent)
-        finally:
-            net.train(was_training)
+        """The preview images from this run's fixed inputs: comparable across steps."""
+        with _eval_mode(self.sampling_generator) as net:
+            return self.model.preview(self.preview_inputs, net=net)
+
+    def evaluate(self) -> dict[str, float]:
+        """The model's held-out scores (:meth:`GANModel.evaluate_batch`), averaged per item."""
+        if self.eval_data is None:
+            return {}
+        with _eval_mode(self.sampling_generator) as net:
+            return evaluate(self.model, net, self.eval_data, self.entry.train.batch_size, self.device,
+                            self.entry.train.eval_batches)
 
     def check_finite(self) -> None:
         """Raise :class:`NonFiniteLossError` if any loss since the start was NaN or infinite."""
@@ -157,6 +156,44 @@ class Run:
         ckpt.save_atomic(payload, path)
         self.pm.hook.ganzoo_checkpoint_saved(run=self, path=path)
         return path
+
+
+@contextlib.contextmanager
+def _eval_mode(net: nn.Module) -> Iterator[nn.Module]:
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            yield net
+    finally:
+        net.train(was_training)
+
+
+@contextlib.contextmanager
+def _frozen(params: list[nn.Parameter]) -> Iterator[None]:
+    """No gradients for ``params`` inside (the discriminator during the generator's update)."""
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+@torch.no_grad()
+def evaluate(model: GANModel, net: nn.Module, data: Dataset, batch_size: int, device: torch.device, limit: int = 0) -> dict[str, float]:
+    """Mean of each per-item score of ``model.evaluate_batch`` over ``data`` (``{}`` if none)."""
+    sums: dict[str, float] = {}
+    count = 0
+    for batch in eval_batches(data, batch_size, device, limit):
+        scores = model.evaluate_batch(batch, net)
+        if not scores:
+            return {}
+        for key, values in scores.items():
+            sums[key] = sums.get(key, 0.0) + float(values.double().sum())
+        count += len(next(iter(batch.values())))
+    return {key: total / count for key, total in sums.items()}
 
 
 def _rng_state() -> dict[str, Any]:
@@ -212,9 +249,11 @@ class Trainer:
         _seed_everything(train.seed)
         data = load_data(self.registry, entry, self.data_dir)
         model = build_model(self.registry, entry, data.info).to(self.device)
+        eval_split = self.registry.spec("dataset", entry.dataset).eval_split
+        eval_data = load_data(self.registry, entry, self.data_dir, eval_split) if eval_split and model.paired else None
         loss_spec = self.registry.spec("loss", entry.loss)
         loss = loss_spec.build(loss_spec.config(**entry.loss_options))
-        batches = DeviceBatches(data, train.batch_size, self.device, train.seed)
+        batches = make_batches(data, train.batch_size, self.device, train.seed, train.workers)
         groups = model.parameter_groups()
         lrs = {"d": train.lr_d, "g": train.lr_g}
         optimizers = {k: make_optimizer(p, lrs.get(k, train.lr_g), train.betas, self.device) for k, p in groups.items()}
@@ -223,12 +262,12 @@ class Trainer:
         if train.ema:
             ema = AveragedModel(model.generator, multi_avg_fn=get_ema_multi_avg_fn(train.ema), use_buffers=True)
         scaler = torch.amp.GradScaler(self.device.type) if precision == "fp16" else None
-        g = torch.Generator().manual_seed(train.seed + 1)
-        n = train.grid_size
-        fixed_latent = model.sample_latent(n, torch.device("cpu"), g).to(self.device)
-        fixed_labels = torch.arange(n, device=self.device) % model.num_classes if model.num_classes else None
+        rng = torch.Generator().manual_seed(train.seed + 1)
+        examples = spread_items(eval_data if eval_data is not None else data, train.grid_size, self.device)
+        preview_inputs = model.preview_inputs(examples, train.grid_size, rng)
         return Run(entry, run_dir, self.device, precision, model, loss, data, batches, optimizers, total,
-                   self.registry.pm, ema, scaler, fixed_latent=fixed_latent, fixed_labels=fixed_labels)
+                   self.registry.pm, ema, scaler, preview_inputs=preview_inputs, eval_data=eval_data,
+                   eval_split=eval_split if eval_data is not None else None)
 
     def fit(self, entry: ZooEntry, run_dir: Path, resume: Path | None = None) -> Run:
         run = self.setup(entry, run_dir)  # data, model and options fail here, before anything is written
@@ -276,14 +315,11 @@ class Trainer:
                     out_d = model.discriminator_loss(batch, loss)
                 _backward_step(out_d.loss, opt_d, scaler)
 
-            for p in d_params:
-                p.requires_grad_(False)
             opt_g.zero_grad(set_to_none=True)
-            with autocast:
-                out_g = model.generator_loss(batch, loss)
-            _backward_step(out_g.loss, opt_g, scaler)
-            for p in d_params:
-                p.requires_grad_(True)
+            with _frozen(d_params):
+                with autocast:
+                    out_g = model.generator_loss(batch, loss)
+                _backward_step(out_g.loss, opt_g, scaler)
             if scaler is not None:
                 scaler.update()
 

@@ -1,0 +1,60 @@
+"""Held-out quality of paired (image-to-image) entries against their baselines.
+
+For each entry: train it with its default configuration (timed), then score it on its
+dataset's held-out split with ``ganzoo.evaluate``: L1, PSNR and SSIM of the outputs
+against the targets, next to the same scores of the identity baseline (the input as the
+output) and the mean-image baseline (the mean target of each held-out batch).
+
+    python benchmarks/paired_quality.py pix2pix-digit-edges
+    python benchmarks/paired_quality.py --checkpoint runs/pix2pix-digit-edges/TIMESTAMP
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import ganzoo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("entries", nargs="*", help="entries to train with their defaults and score")
+    parser.add_argument("--checkpoint", action="append", default=[], help="score an existing checkpoint or run directory")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    registry = ganzoo.load_registry()
+    results = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+               "threads": torch.get_num_threads(), "torch": torch.__version__, "entries": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = [(c, None) for c in args.checkpoint]
+        for name in args.entries:
+            t0 = time.perf_counter()
+            run = ganzoo.train(name, registry=registry, run_dir=Path(tmp) / name, device=args.device, data_dir=args.data_dir)
+            sources.append((str(run.run_dir), time.perf_counter() - t0))
+        for source, seconds in sources:
+            record = ganzoo.evaluate(source, device=args.device, data_dir=args.data_dir, registry=registry, write=False)
+            scores = record["scores"]
+            row = {"split": record["split"], "items": record["items"], "steps": record["step"],
+                   "train_seconds": None if seconds is None else round(seconds, 1)}
+            for metric in ("l1", "psnr", "ssim"):
+                row[metric] = {"model": round(scores[metric], 4), "identity": round(scores[f"identity_{metric}"], 4),
+                               "mean_image": round(scores[f"mean_{metric}"], 4)}
+            name = Path(record["checkpoint"]).parent.parent.name
+            results["entries"][name] = row
+            print(name, json.dumps(row))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Pix2Pix networks (Isola, Zhu, Zhou & Efros 2017, arXiv:1611.07004).
+
+The generator is a U-Net: an encoder of strided 4x4 convolutions (LeakyReLU 0.2) halves
+the image ``depth`` times down to a bottleneck, a decoder of transposed convolutions
+(ReLU) doubles it back, and each decoder stage also sees the encoder's feature map of
+the same size (skip connections), so low-level structure passes straight through.
+Widths double from ``width`` up to ``8 * width``. Dropout on the first three decoder
+layers is the generator's only noise source, as in the paper. The depth follows the
+image: 256x256 gives the paper's 8 stages (1x1 bottleneck), 32x32 gives 5.
+
+The discriminator is a PatchGAN: a fully convolutional net whose every output logit
+judges one patch of the (input, output) pair; with ``layers = 3`` a patch is 70x70.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=True)
+    raise ValueError(f"norm must be 'batch' or 'instance', not '{kind}'")
+
+
+def unet_depth(height: int, width: int, depth: int = 0) -> int:
+    """The number of 2x stages: ``depth`` if set, else as many as the image allows (at most 8)."""
+    if depth <= 0:
+        side = min(height, width)
+        while side % 2 ** (depth + 1) == 0 and side // 2 ** (depth + 1) >= 1 and depth < 8:
+            depth += 1
+    if depth < 2 or height % 2**depth or width % 2**depth:
+        raise ValueError(f"a U-Net of depth {depth} needs an image side divisible by {2**depth}, got {height}x{width}")
+    return depth
+
+
+class UNetGenerator(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, size: tuple[int, int], width: int = 64, depth: int = 0,
+                 norm: str = "batch", dropout: float = 0.5) -> None:
+        super().__init__()
+        depth = unet_depth(*size, depth)
+        bias = norm == "instance"  # batch norm's shift makes a bias redundant
+        chans = [width * min(2**i, 8) for i in range(depth)]  # encoder outputs, outermost first
+
+        self.down = nn.ModuleList([nn.Conv2d(in_channels, chans[0], 4, 2, 1)])
+        for i in range(1, depth):
+            innermost = i == depth - 1
+            self.down.append(nn.Sequential(
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(chans[i - 1], chans[i], 4, 2, 1, bias=bias or innermost),
+                nn.Identity() if innermost else norm_layer(norm, chans[i]),
+            ))
+
+        self.up = nn.ModuleList()
+        for k in range(depth):  # k = 0 is the bottleneck
+            level = depth - 1 - k  # the encoder level this stage mirrors
+            c_in = chans[level] if k == 0 else 2 * chans[level]
+            if level == 0:
+                self.up.append(nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(c_in, out_channels, 4, 2, 1), nn.Tanh()))
+            else:
+                self.up.append(nn.Sequential(
+                    nn.ReLU(),
+                    nn.ConvTranspose2d(c_in, chans[level - 1], 4, 2, 1, bias=bias),
+                    norm_layer(norm, chans[level - 1]),
+                    nn.Dropout(dropout) if k < 3 and dropout > 0 else nn.Identity(),
+                ))
+
+    def forward(self, x: Tensor) -> Tensor:
+        skips = []
+        for down in self.down:  # (B, C, H, W) -> ... -> (B, 8w, H/2^d, W/2^d)
+            x = down(x)
+            skips.append(x)
+        x = self.up[0](skips.pop())
+        for up in self.up[1:]:
+            x = up(torch.cat([x, skips.pop()], dim=1))  # the skip doubles the channels
+        return x  # (B, out_channels, H, W)
+
+
+class PatchDiscriminator(nn.Module):
+    """Logits per patch (B, 1, h, w) for an (input, output) pair concatenated on channels."""
+
+    def __init__(self, in_channels: int, width: int = 64, layers: int = 3, norm: str = "batch") -> None:
+        super().__init__()
+        bias = norm == "instance"
+        blocks: list[nn.Module] = [nn.Conv2d(in_channels, width, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
+        c = width
+        for n in range(1, layers + 1):  # the last of these keeps the size (stride 1)
+            c_out = width * min(2**n, 8)
+            blocks += [nn.Conv2d(c, c_out, 4, 2 if n < layers else 1, 1, bias=bias), norm_layer(norm, c_out), nn.LeakyReLU(0.2, inplace=True)]
+            c = c_out
+        blocks.append(nn.Conv2d(c, 1, 4, 1, 1))
+        self.net = nn.Sequential(*blocks)
+
+    def forward(self, pair: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.net(pair)
