@@ -61,7 +61,7 @@ def test_missing_required_key(write_zoo):
 
 def test_invalid_train_value(write_zoo):
     message = entry_error(write_zoo, {**TINY_ENTRY, "train": {"batch_size": 8}})
-    assert "train.steps or train.epochs" in message
+    assert "set train.steps, train.epochs or train.phase_steps" in message
 
 
 def test_yaml_float_without_dot_is_accepted(write_zoo):

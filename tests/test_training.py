@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -13,7 +14,7 @@ from ganzoo import CheckpointError, LossSpec, NonFiniteLossError, hookimpl
 from ganzoo.losses import NonSaturatingBCE, BCEConfig
 from ganzoo.training import checkpoint as ckpt
 
-from conftest import TINY_ENTRY, make_tiny_plugin
+from conftest import TINY_ENTRY, TinyGAN, make_tiny_plugin
 
 # a DCGAN small enough for a few CPU steps, with batch norm and a moving average
 SMALL_DCGAN = [
@@ -206,3 +207,103 @@ def test_bf16_autocast_trains_on_cpu(tiny_registry, tmp_path):
 def test_fp16_needs_cuda(tiny_registry, tmp_path):
     with pytest.raises(ganzoo.ConfigError, match="fp16 needs a CUDA device"):
         ganzoo.train("tiny", overrides=["train.precision=fp16"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+
+
+# ---------------------------------------------------------------- training phases
+
+
+class PhasedGAN(TinyGAN):
+    """A warm-up phase that trains the generator alone on a pixel loss, then an adversarial
+    phase that trains the discriminator and only a second generator group ("g2")."""
+
+    phases = (ganzoo.Phase("warmup", generator_groups=("g",), discriminator_groups=()),
+              ganzoo.Phase("adversarial", generator_groups=("g2",), discriminator_groups=("d",)))
+
+    def __init__(self, config, info):
+        super().__init__(config, info)
+        self.head = torch.nn.Conv2d(info.channels, info.channels, 1)  # the "g2" group
+        self.seen: list[tuple[str, bool]] = []
+
+    def parameter_groups(self):
+        return {"d": list(self.discriminator.parameters()), "g": list(self.generator.parameters()),
+                "g2": list(self.head.parameters())}
+
+    def sample(self, n, labels=None, *, rng=None, net=None, latent=None):
+        return self.head(super().sample(n, labels, rng=rng, net=net, latent=latent))
+
+    def generator_loss(self, batch, loss):
+        self.seen.append((self.phase, any(p.requires_grad for p in self.discriminator.parameters())))
+        if self.phase == "warmup":
+            fake = self.sample(batch["image"].shape[0])
+            pixel = (fake - batch["image"]).pow(2).mean()
+            return ganzoo.StepOutput(pixel, {"pixel_loss": pixel.detach()})
+        return super().generator_loss(batch, loss)
+
+
+@pytest.fixture
+def phased_registry(write_zoo):
+    from conftest import BlobsConfig, TinyConfig, load_blobs
+
+    class Plugin:
+        @hookimpl
+        def ganzoo_register_models(self):
+            return [ganzoo.ModelSpec("phased", PhasedGAN, TinyConfig)]
+
+        @hookimpl
+        def ganzoo_register_datasets(self):
+            return [ganzoo.DatasetSpec("blobs", load_blobs, BlobsConfig)]
+
+    entry = {**TINY_ENTRY, "model": "phased", "train": {**TINY_ENTRY["train"], "steps": 0, "phase_steps": {"warmup": 3, "adversarial": 3}}}
+    return ganzoo.load_registry([write_zoo({"phased": entry})], extra_plugins=[("phased", Plugin())])
+
+
+def test_phases_run_in_order_and_train_only_their_groups(phased_registry, tmp_path):
+    phases_started = []
+
+    class Recorder:
+        @hookimpl
+        def ganzoo_phase_start(self, run, phase):
+            phases_started.append((phase, run.step))
+
+        @hookimpl
+        def ganzoo_step_end(self, run, step):
+            if step == 3:  # the end of the warm-up
+                run.extras["after_warmup"] = weights(run.model)
+
+    phased_registry.pm.register(Recorder())
+    run = ganzoo.train("phased", registry=phased_registry, run_dir=tmp_path / "run", device="cpu")
+    assert run.step == 6 and phases_started == [("warmup", 0), ("adversarial", 3)]
+    assert [p for p, _ in run.model.seen] == ["warmup"] * 3 + ["adversarial"] * 3
+    assert not any(d_trainable for _, d_trainable in run.model.seen)  # D frozen in every generator update
+    mid, end = run.extras["after_warmup"], weights(run.model)
+    changed = lambda prefix: any(not torch.equal(mid[k], end[k]) for k in mid if k.startswith(prefix))  # noqa: E731
+    assert changed("discriminator.") and changed("head.")  # the adversarial phase trains D and g2 ...
+    assert not changed("generator.")  # ... and leaves g, trained in the warm-up, frozen
+    records = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert [r["phase"] for r in records] == ["warmup", "adversarial", "adversarial"]
+    assert "d_loss" not in records[0] and "pixel_loss" in records[0] and "d_loss" in records[2]
+
+
+@pytest.mark.parametrize("stop", [2, 3, 4])  # inside the warm-up, at the boundary, inside the second phase
+def test_resume_across_phases_is_bit_identical(phased_registry, tmp_path, stop):
+    full = ganzoo.train("phased", registry=phased_registry, run_dir=tmp_path / "full", device="cpu")
+    first = {"warmup": min(stop, 3), "adversarial": max(0, stop - 3)}
+    ganzoo.train("phased", overrides=[f"train.phase_steps={json.dumps(first)}"], registry=phased_registry,
+                 run_dir=tmp_path / "part", device="cpu")
+    resumed = ganzoo.train("phased", overrides=['train.phase_steps={"warmup": 3, "adversarial": 3}'], resume=tmp_path / "part",
+                           registry=phased_registry, device="cpu")
+    assert resumed.step == 6 and resumed.model.phase == "adversarial"
+    wa, wb = weights(full.model), weights(resumed.model)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+@pytest.mark.parametrize("override, message", [
+    ('train.phase_steps={}', "trains in phases warmup, adversarial: set train.phase_steps"),
+    ('train.phase_steps={"warmup": 3}', "must give the steps of each phase of the model (warmup, adversarial), got warmup"),
+    ('train.phase_steps={"warmup": 3, "adversarial": 1, "extra": 1}', "got warmup, adversarial, extra"),
+])
+def test_phase_steps_are_validated(phased_registry, tmp_path, override, message):
+    with pytest.raises(ganzoo.ConfigError, match=re.escape(message)):
+        ganzoo.train("phased", overrides=[override, "train.steps=6"] if override.endswith("{}") else [override],
+                     registry=phased_registry, run_dir=tmp_path / "run", device="cpu")
+    assert not (tmp_path / "run").exists()  # refused before anything was written

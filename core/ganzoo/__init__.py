@@ -18,14 +18,14 @@ from ganzoo.errors import (  # noqa: E402
 )
 from ganzoo.specs import CommandSpec, DatasetSpec, DataInfo, LossSpec, ModelSpec, TrainConfig, ZooEntry  # noqa: E402
 from ganzoo.losses import GANLoss  # noqa: E402
-from ganzoo.model import GANModel, StepOutput  # noqa: E402
+from ganzoo.model import GANModel, Phase, StepOutput  # noqa: E402
 from ganzoo.data import ImageData, ItemData  # noqa: E402
 from ganzoo.plugins import load_registry  # noqa: E402
 from ganzoo.api import evaluate, list_entries, load_checkpoint, load_entry, sample, save_images, train  # noqa: E402
 
 __all__ = [
     "CheckpointError", "CommandSpec", "ConfigError", "DataError", "DataInfo", "DatasetSpec", "GANLoss", "GANModel",
-    "GanzooError", "ImageData", "ItemData", "LossSpec", "ModelSpec", "NonFiniteLossError", "PluginError", "StepOutput",
+    "GanzooError", "ImageData", "ItemData", "LossSpec", "ModelSpec", "NonFiniteLossError", "Phase", "PluginError", "StepOutput",
     "TrainConfig", "ZooEntry", "evaluate", "hookimpl", "list_entries", "load_checkpoint", "load_entry", "load_registry",
     "sample", "save_images", "train",
 ]

@@ -99,6 +99,13 @@ def ganzoo_step_end(run: Run, step: int, metrics: dict[str, torch.Tensor]) -> No
 
 
 @hookspec
+def ganzoo_phase_start(run: Run, phase: str) -> None:
+    """Called when a training phase begins (see ``GANModel.phases``), after
+    ``model.set_phase(phase)``; also at the start of a resumed run, for its current phase.
+    One-phase models get it once, for ``"adversarial"``."""
+
+
+@hookspec
 def ganzoo_epoch_end(run: Run, epoch: int) -> None:
     """Called when a pass over the data completes; ``epoch`` counts from 1."""
 

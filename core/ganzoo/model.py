@@ -19,6 +19,22 @@ from ganzoo.losses import GANLoss
 Batch = dict[str, Tensor]  # e.g. {"image": (B, C, H, W) in [-1, 1], "label": (B,)}
 
 
+@dataclass(frozen=True)
+class Phase:
+    """A stage of training: which parameter groups are updated, by which step.
+
+    The loop runs the model's phases in order, each for its ``train.phase_steps`` steps,
+    and calls ``model.set_phase(name)`` when one begins. Groups not listed are frozen for
+    the phase. With no discriminator groups, the phase has no discriminator step (e.g.
+    SRGAN's MSE warm-up of its generator); a later phase may freeze an earlier stage
+    (e.g. StackGAN's Stage II with Stage I fixed).
+    """
+
+    name: str
+    generator_groups: tuple[str, ...] = ("g",)
+    discriminator_groups: tuple[str, ...] = ("d",)
+
+
 @dataclass
 class StepOutput:
     """The loss to minimise for one update, plus named scalars to log (0-d tensors)."""
@@ -40,6 +56,12 @@ class GANModel(nn.Module):
     latent_dim: int
     num_classes: int = 0
     paired: bool = False  # True: maps an input image to a target; previews and scores use held-out pairs
+    phases: tuple[Phase, ...] = (Phase("adversarial"),)  # training stages, in order
+    phase: str = "adversarial"  # the current one (set by the loop through set_phase)
+
+    def set_phase(self, name: str) -> None:
+        """Called by the loop when phase ``name`` begins (and on resume); losses may depend on it."""
+        self.phase = name
 
     # ------------------------------------------------------------ sampling
 
@@ -142,7 +164,8 @@ class GANModel(nn.Module):
         return {}
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
-        """Parameters of each optimizer: ``"d"`` uses ``lr_d``, ``"g"`` uses ``lr_g``."""
+        """Parameters of each optimizer, by group name: names starting with ``d`` use
+        ``lr_d``, the others ``lr_g``. Phases name the groups they update."""
         return {"d": list(self.discriminator.parameters()), "g": list(self.generator.parameters())}
 
 

@@ -102,7 +102,7 @@ class TrainConfig:
     """Trainer settings of a zoo entry (the ``train:`` block)."""
 
     batch_size: int = 64
-    steps: int = 0  # generator updates; 0 means "use epochs"
+    steps: int = 0  # generator updates; 0 means "use epochs" (or phase_steps)
     epochs: int = 0  # passes over the data; used when steps is 0
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -117,11 +117,14 @@ class TrainConfig:
     checkpoint_every: int = 1000  # steps between checkpoints; 0 only at the end
     grid_size: int = 64  # images in each sample grid
     workers: int = -1  # loader processes for item datasets; -1: 0 on the CPU, up to 8 on an accelerator
+    phase_steps: dict[str, int] = field(default_factory=dict)  # steps of each of the model's phases, e.g. {pretrain: 1000, adversarial: 2000}
     eval_batches: int = 0  # held-out batches evaluated at the end (0: the whole split)
 
     def __post_init__(self) -> None:
-        if self.steps <= 0 and self.epochs <= 0:
-            raise ValueError("set train.steps or train.epochs to a positive number")
+        if self.steps <= 0 and self.epochs <= 0 and not self.phase_steps:
+            raise ValueError("set train.steps, train.epochs or train.phase_steps")
+        if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in self.phase_steps.values()):
+            raise ValueError("train.phase_steps must map phase names to step counts (integers >= 0)")
         if self.precision not in ("fp32", "bf16", "fp16", "auto"):
             raise ValueError(f"train.precision must be fp32, bf16, fp16 or auto, not '{self.precision}'")
         if not 0.0 <= self.ema < 1.0:

@@ -19,7 +19,7 @@ from ganzoo.hookspecs import hookimpl
 class History:
     def __init__(self) -> None:
         self.sums: dict[str, torch.Tensor] = {}
-        self.count = 0
+        self.counts: dict[str, int] = {}  # per metric: a phase may not report every metric
         self.started = 0.0
         self.last_time = 0.0
         self.last_step = 0
@@ -46,22 +46,23 @@ class History:
         for key, value in metrics.items():
             value = value.detach().float()
             self.sums[key] = self.sums[key] + value if key in self.sums else value.clone()
-        self.count += 1
+            self.counts[key] = self.counts.get(key, 0) + 1
         if step % run.entry.train.log_every and step != run.total_steps:
             return
         now = time.perf_counter()
         record = {
             "step": step,
             "epoch": run.epoch,
+            "phase": run.phase,
             "time_s": round(now - self.started, 3),
             "images_per_s": round((step - self.last_step) * run.entry.train.batch_size / max(now - self.last_time, 1e-9), 1),
         }
         values = torch.stack(list(self.sums.values())).cpu().tolist() if self.sums else []  # the one sync
-        record.update({k: v / self.count for k, v in zip(self.sums, values)})
+        record.update({k: v / self.counts[k] for k, v in zip(self.sums, values)})
         with self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
         run.extras["last_log"] = record
-        self.sums, self.count = {}, 0
+        self.sums, self.counts = {}, {}
         self.last_time, self.last_step = now, step
 
     @hookimpl

@@ -44,6 +44,13 @@ class Progress:
             self.console.print(f"step {step}/{run.total_steps}  epoch {record['epoch']}  {_describe(record)}", highlight=False)
 
     @hookimpl
+    def ganzoo_phase_start(self, run, phase: str) -> None:
+        if len(run.schedule) > 1:
+            end = next(end for p, end in run.schedule if p.name == phase)
+            (self.bar.console if self.bar is not None else self.console).print(
+                f"phase {phase}: steps {run.step}->{end}", highlight=False)
+
+    @hookimpl
     def ganzoo_checkpoint_saved(self, run, path) -> None:
         if self.bar is None:
             self.console.print(f"checkpoint: {path} (step {run.step})", highlight=False)

@@ -28,7 +28,7 @@ import ganzoo
 from ganzoo.data import Dataset, DeviceBatches, StreamBatches, eval_batches, make_batches, spread_items
 from ganzoo.errors import CheckpointError, ConfigError, NonFiniteLossError
 from ganzoo.losses import GANLoss
-from ganzoo.model import GANModel
+from ganzoo.model import GANModel, Phase
 from ganzoo.specs import ZooEntry
 from ganzoo.training import checkpoint as ckpt
 
@@ -91,11 +91,21 @@ class Run:
     scaler: torch.amp.GradScaler | None = None
     step: int = 0
     status: str = "running"
+    schedule: list[tuple[Phase, int]] = field(default_factory=list)  # each phase with the step it ends at
     preview_inputs: dict[str, Tensor] = field(default_factory=dict)  # fixed for the whole run
     eval_data: Dataset | None = None  # the held-out split, for paired models whose dataset has one
     eval_split: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # free room for plugins' per-run data
     _nonfinite: Tensor | None = None
+
+    def phase_at(self, step: int) -> Phase:
+        """The phase that step ``step + 1`` belongs to (the last phase once all are done)."""
+        return next((phase for phase, end in self.schedule if step < end), self.schedule[-1][0])
+
+    @property
+    def phase(self) -> str:
+        """The name of the current phase."""
+        return self.model.phase
 
     @property
     def epoch(self) -> int:
@@ -255,9 +265,10 @@ class Trainer:
         loss = loss_spec.build(loss_spec.config(**entry.loss_options))
         batches = make_batches(data, train.batch_size, self.device, train.seed, train.workers)
         groups = model.parameter_groups()
-        lrs = {"d": train.lr_d, "g": train.lr_g}
-        optimizers = {k: make_optimizer(p, lrs.get(k, train.lr_g), train.betas, self.device) for k, p in groups.items()}
-        total = train.steps or train.epochs * (batches.batches_per_epoch // train.d_steps)
+        optimizers = {k: make_optimizer(p, train.lr_d if k.startswith("d") else train.lr_g, train.betas, self.device)
+                      for k, p in groups.items()}
+        schedule = _schedule(model, train, batches.batches_per_epoch, set(groups))
+        total = schedule[-1][1]
         ema = None
         if train.ema:
             ema = AveragedModel(model.generator, multi_avg_fn=get_ema_multi_avg_fn(train.ema), use_buffers=True)
@@ -266,7 +277,7 @@ class Trainer:
         examples = spread_items(eval_data if eval_data is not None else data, train.grid_size, self.device)
         preview_inputs = model.preview_inputs(examples, train.grid_size, rng)
         return Run(entry, run_dir, self.device, precision, model, loss, data, batches, optimizers, total,
-                   self.registry.pm, ema, scaler, preview_inputs=preview_inputs, eval_data=eval_data,
+                   self.registry.pm, ema, scaler, schedule=schedule, preview_inputs=preview_inputs, eval_data=eval_data,
                    eval_split=eval_split if eval_data is not None else None)
 
     def fit(self, entry: ZooEntry, run_dir: Path, resume: Path | None = None) -> Run:
@@ -297,25 +308,42 @@ class Trainer:
     def _loop(self, run: Run) -> None:
         train = run.entry.train
         model, loss, hook = run.model, run.loss, run.pm.hook
-        opt_d, opt_g = run.optimizers["d"], run.optimizers["g"]
-        d_params = run.model.parameter_groups()["d"]
+        groups = model.parameter_groups()
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(run.precision)
         autocast = torch.autocast(run.device.type, dtype=dtype, enabled=dtype is not None)
         scaler = run.scaler
         run._nonfinite = torch.zeros((), dtype=torch.bool, device=run.device)
         model.train()
+        phase: Phase | None = None
         while run.step < run.total_steps and run.status == "running":
+            if run.phase_at(run.step) is not phase:
+                phase = run.phase_at(run.step)
+                opt_d = [run.optimizers[k] for k in phase.discriminator_groups]
+                opt_g = [run.optimizers[k] for k in phase.generator_groups]
+                d_params = [p for k in phase.discriminator_groups for p in groups[k]]
+                trained = {*phase.generator_groups, *phase.discriminator_groups}
+                for key, params in groups.items():  # groups the phase does not train stay frozen through it
+                    for p in params:
+                        p.requires_grad_(key in trained)
+                model.set_phase(phase.name)
+                hook.ganzoo_phase_start(run=run, phase=phase.name)
+
             epochs_done = []
-            for _ in range(train.d_steps):
+            out_d = None
+            for _ in range(train.d_steps if opt_d else 1):
                 batch, end_of_epoch = run.batches.next()
                 if end_of_epoch:
                     epochs_done.append(run.batches.epoch)
-                opt_d.zero_grad(set_to_none=True)
+                if not opt_d:  # a phase without a discriminator (e.g. a generator warm-up)
+                    break
+                for opt in opt_d:
+                    opt.zero_grad(set_to_none=True)
                 with autocast:
                     out_d = model.discriminator_loss(batch, loss)
                 _backward_step(out_d.loss, opt_d, scaler)
 
-            opt_g.zero_grad(set_to_none=True)
+            for opt in opt_g:
+                opt.zero_grad(set_to_none=True)
             with _frozen(d_params):
                 with autocast:
                     out_g = model.generator_loss(batch, loss)
@@ -328,22 +356,55 @@ class Trainer:
                     run.ema.module.load_state_dict(model.generator.state_dict())
                 else:
                     run.ema.update_parameters(model.generator)
-            run._nonfinite |= ~torch.isfinite(out_d.loss.detach() + out_g.loss.detach())
+            step_loss = out_g.loss.detach() + (out_d.loss.detach() if out_d is not None else 0)
+            run._nonfinite |= ~torch.isfinite(step_loss)
             run.step += 1
             if run.step % train.log_every == 0 or run.step == run.total_steps:
                 run.check_finite()  # one host sync per log interval, not per step
-            hook.ganzoo_step_end(run=run, step=run.step, metrics={**out_d.metrics, **out_g.metrics})
+            metrics = {**out_d.metrics, **out_g.metrics} if out_d is not None else out_g.metrics
+            hook.ganzoo_step_end(run=run, step=run.step, metrics=metrics)
             for epoch in epochs_done:
                 hook.ganzoo_epoch_end(run=run, epoch=epoch)
 
 
-def _backward_step(loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None) -> None:
+def _schedule(model: GANModel, train: Any, batches_per_epoch: int, groups: set[str]) -> list[tuple[Phase, int]]:
+    """Each of the model's phases with the step it ends at, from ``train.phase_steps`` (or,
+    for a one-phase model, from ``train.steps`` / ``train.epochs``)."""
+    names = [phase.name for phase in model.phases]
+    for phase in model.phases:
+        unknown = {*phase.generator_groups, *phase.discriminator_groups} - groups
+        if unknown:
+            raise ConfigError(f"phase '{phase.name}' names parameter groups the model does not have: {sorted(unknown)}")
+    steps = dict(train.phase_steps)
+    if not steps:
+        if len(names) > 1:
+            raise ConfigError(f"this model trains in phases {', '.join(names)}: set train.phase_steps, "
+                              f"e.g. {{{', '.join(f'{n}: 1000' for n in names)}}}")
+        steps = {names[0]: train.steps or train.epochs * (batches_per_epoch // train.d_steps)}
+    unknown = steps.keys() - set(names)
+    if unknown or steps.keys() != set(names):
+        raise ConfigError(f"train.phase_steps must give the steps of each phase of the model ({', '.join(names)}), "
+                          f"got {', '.join(steps) or 'none'}")
+    if train.steps and train.phase_steps and train.steps != sum(steps.values()):
+        raise ConfigError(f"train.steps ({train.steps}) disagrees with the sum of train.phase_steps ({sum(steps.values())}); set one")
+    schedule, end = [], 0
+    for phase in model.phases:
+        end += steps[phase.name]
+        schedule.append((phase, end))
+    if end <= 0:
+        raise ConfigError("the run has no steps: train.phase_steps are all 0")
+    return schedule
+
+
+def _backward_step(loss: Tensor, optimizers: list[torch.optim.Optimizer], scaler: torch.amp.GradScaler | None) -> None:
     if scaler is None:
         loss.backward()
-        optimizer.step()
+        for optimizer in optimizers:
+            optimizer.step()
     else:
         scaler.scale(loss).backward()
-        scaler.step(optimizer)
+        for optimizer in optimizers:
+            scaler.step(optimizer)
 
 
 def restore(run: Run, payload: dict[str, Any]) -> None:
