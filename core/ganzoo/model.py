@@ -59,6 +59,13 @@ class GANModel(nn.Module):
     phases: tuple[Phase, ...] = (Phase("adversarial"),)  # training stages, in order
     phase: str = "adversarial"  # the current one (set by the loop through set_phase)
 
+    def setup_training(self) -> None:
+        """Load what only training needs (e.g. a perceptual-loss network and its weights).
+
+        Called by the trainer after the model is built and before anything is written, so
+        a missing file fails early; not called when a checkpoint is loaded for sampling.
+        """
+
     def set_phase(self, name: str) -> None:
         """Called by the loop when phase ``name`` begins (and on resume); losses may depend on it."""
         self.phase = name

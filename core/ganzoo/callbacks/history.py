@@ -71,8 +71,16 @@ class History:
             plot_history(self.path, run.run_dir / "loss_curve.png", title=run.entry.name)
 
 
+_NOT_LOSSES = {"step", "epoch", "phase", "time_s", "images_per_s", "d_real", "d_fake"}
+
+
+def loss_keys(record: dict) -> list[str]:
+    """The loss-like metrics of a history record (``*_loss``, ``mse``, ``l1``, ...), not the logits' means."""
+    return [k for k in record if k not in _NOT_LOSSES]
+
+
 def plot_history(history_path, out_path, title: str = "") -> None:
-    """Draw every ``*_loss`` series of a history file against the step."""
+    """Draw every loss series of a history file against the step."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -81,7 +89,7 @@ def plot_history(history_path, out_path, title: str = "") -> None:
     records = [json.loads(line) for line in history_path.read_text().splitlines() if line.strip()]
     if not records:
         return
-    keys = sorted({k for r in records for k in r if k.endswith("_loss")})
+    keys = sorted({k for r in records for k in loss_keys(r)})
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     for key in keys:
         points = [(r["step"], r[key]) for r in records if key in r]

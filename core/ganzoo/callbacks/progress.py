@@ -5,11 +5,12 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ganzoo.callbacks.history import loss_keys
 from ganzoo.hookspecs import hookimpl
 
 
 def _describe(record: dict) -> str:
-    losses = "  ".join(f"{k} {v:.3f}" for k, v in record.items() if k.endswith("_loss"))
+    losses = "  ".join(f"{k} {v:.3f}" for k, v in record.items() if k in loss_keys(record))
     return f"{losses}  {record['images_per_s']:.0f} img/s"
 
 

@@ -258,7 +258,9 @@ class Trainer:
         precision = resolve_precision(train.precision, self.device)
         _seed_everything(train.seed)
         data = load_data(self.registry, entry, self.data_dir)
-        model = build_model(self.registry, entry, data.info).to(self.device)
+        model = build_model(self.registry, entry, data.info)
+        model.setup_training()
+        model.to(self.device)
         eval_split = self.registry.spec("dataset", entry.dataset).eval_split
         eval_data = load_data(self.registry, entry, self.data_dir, eval_split) if eval_split and model.paired else None
         loss_spec = self.registry.spec("loss", entry.loss)
