@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import ganzoo
+from common import header, runs
 from ganzoo.api import load_data
 
 SAMPLES = 2000
@@ -124,18 +124,12 @@ def main() -> None:
     classifier, baseline = train_classifier(data.tensors["image"], data.tensors["label"])
     print(f"classifier: trained in {time.perf_counter() - t0:.0f} s; real held-out digits: "
           f"accuracy {baseline['held_out_accuracy']:.3f}, confident {baseline['held_out_confident']:.3f}")
-    results = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-               "threads": torch.get_num_threads(), "torch": torch.__version__, "classifier": baseline, "entries": {}}
+    results = {**header(), "classifier": baseline, "entries": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        sources = [(c, None) for c in args.checkpoint]
-        for name in args.entries:
-            t0 = time.perf_counter()
-            run = ganzoo.train(name, registry=registry, run_dir=Path(tmp) / name, device=args.device)
-            sources.append((str(run.run_dir), time.perf_counter() - t0))
-        for source, seconds in sources:
+        for source, seconds in runs(args.entries, args.checkpoint, Path(tmp), registry, args.device):
             loaded = ganzoo.load_checkpoint(source, device=args.device, registry=registry)
             result = judge(classifier, loaded)
-            result.update(steps=loaded.step, train_seconds=None if seconds is None else round(seconds, 1))
+            result.update(steps=loaded.step, train_seconds=seconds)
             results["entries"][loaded.entry.name] = result
             print(loaded.entry.name, json.dumps(result))
     if args.json:

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
-import time
 from pathlib import Path
 
-import torch
-
 import ganzoo
+from common import header, runs
 
 
 def main() -> None:
@@ -33,19 +30,12 @@ def main() -> None:
     args = parser.parse_args()
 
     registry = ganzoo.load_registry()
-    results = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-               "threads": torch.get_num_threads(), "torch": torch.__version__, "entries": {}}
+    results = {**header(), "entries": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        sources = [(c, None) for c in args.checkpoint]
-        for name in args.entries:
-            t0 = time.perf_counter()
-            run = ganzoo.train(name, registry=registry, run_dir=Path(tmp) / name, device=args.device, data_dir=args.data_dir)
-            sources.append((str(run.run_dir), time.perf_counter() - t0))
-        for source, seconds in sources:
+        for source, seconds in runs(args.entries, args.checkpoint, Path(tmp), registry, args.device, args.data_dir):
             record = ganzoo.evaluate(source, device=args.device, data_dir=args.data_dir, registry=registry, write=False)
             scores = record["scores"]
-            row = {"split": record["split"], "items": record["items"], "steps": record["step"],
-                   "train_seconds": None if seconds is None else round(seconds, 1)}
+            row = {"split": record["split"], "items": record["items"], "steps": record["step"], "train_seconds": seconds}
             for metric in ("l1", "psnr", "ssim"):
                 row[metric] = {"model": round(scores[metric], 4), "identity": round(scores[f"identity_{metric}"], 4),
                                "mean_image": round(scores[f"mean_{metric}"], 4)}

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
-import time
 from pathlib import Path
 
-import torch
-
 import ganzoo
+from common import header, runs
 from ganzoo.data import image_files
 from ganzoo.training.trainer import evaluate
 from ganzoo_srgan import HRImages, SRDataConfig
@@ -37,18 +34,12 @@ def main() -> None:
     args = parser.parse_args()
 
     registry = ganzoo.load_registry()
-    results = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-               "threads": torch.get_num_threads(), "torch": torch.__version__, "entries": {}}
+    results = {**header(), "entries": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        sources = [(c, None) for c in args.checkpoint]
-        for name in args.entries:
-            t0 = time.perf_counter()
-            run = ganzoo.train(name, registry=registry, run_dir=Path(tmp) / name, device=args.device)
-            sources.append((str(run.run_dir), time.perf_counter() - t0))
-        for source, seconds in sources:
+        for source, seconds in runs(args.entries, args.checkpoint, Path(tmp), registry, args.device):
             loaded = ganzoo.load_checkpoint(source, device=args.device, registry=registry)
             held = ganzoo.evaluate(loaded, registry=registry, write=False)
-            row = {"steps": loaded.step, "train_seconds": None if seconds is None else round(seconds, 1),
+            row = {"steps": loaded.step, "train_seconds": seconds,
                    "held_out": {"items": held["items"], **_rounded(held["scores"])}}
             if args.photos:
                 options = loaded.entry.dataset_options

@@ -18,7 +18,6 @@ from ganzoo import DataError
 from ganzoo.data import StreamBatches, make_batches, read_image
 from ganzoo.metrics import paired_scores
 from ganzoo_pix2pix import PairsConfig, PatchDiscriminator, UNetGenerator, outline
-from ganzoo_pix2pix import data as p2p_data
 from ganzoo_pix2pix.data import load_pairs
 
 REGISTRY = ganzoo.load_registry()

@@ -12,7 +12,7 @@ import dataclasses
 import fnmatch
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +259,35 @@ def evaluate(
     if write:
         update_metrics(loaded.path.parent.parent, "heldout", record)
     return record
+
+
+def process_image_files(
+    inputs: str | Path,
+    out: str | Path,
+    fn: Callable[[Path, Tensor], Tensor],
+    channels: int = 3,
+) -> list[Path]:
+    """Apply ``fn(path, pixels)`` to an image file or every image of a folder, writing PNGs.
+
+    ``pixels`` is the (channels, H, W) uint8 image; ``fn`` returns (1, C, H', W') in
+    [-1, 1]. One input goes to the file ``out`` (.png / .jpg); a folder goes to the folder
+    ``out``, one ``NAME.png`` per input. Returns the files written.
+    """
+    from ganzoo.data import image_files, read_image
+
+    inputs, out = Path(inputs), Path(out)
+    files = image_files(inputs)
+    if not files:
+        raise ConfigError(f"no images in {inputs}")
+    one = inputs.is_file()
+    if one and out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise ConfigError("--out must be an image file (.png, .jpg) when the input is one image")
+    written = []
+    for path in files:
+        target = out if one else out / f"{path.stem}.png"
+        save_images(fn(path, read_image(path, channels)), target)
+        written.append(target)
+    return written
 
 
 def save_images(images: Tensor, out: str | Path, nrow: int | None = None) -> list[Path]:

@@ -9,8 +9,9 @@ import torch
 from rich.console import Console
 from torchvision.transforms.v2 import functional as TF
 
-from ganzoo import CommandSpec, ConfigError, load_checkpoint, save_images
-from ganzoo.data import image_files, read_image, to_model_range
+from ganzoo import CommandSpec, ConfigError, load_checkpoint
+from ganzoo.api import process_image_files
+from ganzoo.data import to_model_range
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,25 +29,19 @@ def run(args: argparse.Namespace) -> int:
     model = loaded.model
     if not hasattr(model, "translate"):
         raise ConfigError(f"entry '{loaded.entry.name}' (model {loaded.entry.model}) does not translate images")
-    files = image_files(args.inputs)
-    if not files:
-        raise ConfigError(f"no images in {args.inputs}")
-    one = args.inputs.is_file()
-    if one and args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise ConfigError("--out must be an image file (.png, .jpg) when the input is one image")
     info = loaded.info
     size = [info.input_height, info.input_width]
     device = next(model.parameters()).device
-    for path in files:
-        pixels = read_image(path, info.input_channels)
+
+    def translate(path: Path, pixels: torch.Tensor) -> torch.Tensor:
         if list(pixels.shape[1:]) != size:
             console.print(f"{path.name}: resized from {pixels.shape[2]}x{pixels.shape[1]} to the model's input size "
                           f"{size[1]}x{size[0]}", highlight=False)
             pixels = TF.resize(pixels, size, antialias=True)
-        output = model.translate(to_model_range(pixels[None].to(device)), loaded.generator)
-        target = args.out if one else args.out / f"{path.stem}.png"
-        save_images(output, target)
-    where = args.out if one else f"{len(files)} images in {args.out}"
+        return model.translate(to_model_range(pixels[None].to(device)), loaded.generator)
+
+    written = process_image_files(args.inputs, args.out, translate, info.input_channels)
+    where = written[0] if args.inputs.is_file() else f"{len(written)} images in {args.out}"
     console.print(f"translated with {loaded.entry.name} (step {loaded.step}) -> {where}", highlight=False)
     return 0
 

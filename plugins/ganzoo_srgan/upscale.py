@@ -8,8 +8,9 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
-from ganzoo import CommandSpec, ConfigError, load_checkpoint, save_images
-from ganzoo.data import image_files, read_image, to_model_range
+from ganzoo import CommandSpec, ConfigError, load_checkpoint
+from ganzoo.api import process_image_files
+from ganzoo.data import to_model_range
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,18 +33,13 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"entry '{loaded.entry.name}' (model {loaded.entry.model}) does not upscale images")
     if args.tile < 0:
         raise ConfigError("--tile must be 0 (one piece) or a positive number of pixels")
-    files = image_files(args.inputs)
-    if not files:
-        raise ConfigError(f"no images in {args.inputs}")
-    one = args.inputs.is_file()
-    if one and args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise ConfigError("--out must be an image file (.png, .jpg) when the input is one image")
     device = next(model.parameters()).device
-    for path in files:
-        pixels = read_image(path, loaded.info.input_channels)
-        output = model.upscale(to_model_range(pixels[None].to(device)), loaded.generator, args.tile, args.overlap)
-        save_images(output, args.out if one else args.out / f"{path.stem}.png")
-    where = args.out if one else f"{len(files)} images in {args.out}"
+
+    def upscale(path: Path, pixels: torch.Tensor) -> torch.Tensor:
+        return model.upscale(to_model_range(pixels[None].to(device)), loaded.generator, args.tile, args.overlap)
+
+    written = process_image_files(args.inputs, args.out, upscale, loaded.info.input_channels)
+    where = written[0] if args.inputs.is_file() else f"{len(written)} images in {args.out}"
     console.print(f"upscaled {model.scale}x with {loaded.entry.name} (step {loaded.step}) -> {where}", highlight=False)
     return 0
 

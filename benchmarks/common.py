@@ -1,0 +1,32 @@
+"""What the benchmark scripts share: the results' header, and training entries or taking checkpoints."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import ganzoo
+
+
+def header() -> dict[str, Any]:
+    """Date, machine, threads and torch version: what every recorded figure needs next to it."""
+    return {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+            "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"}
+
+
+def runs(entries: Sequence[str], checkpoints: Sequence[str], workdir: Path, registry: Any, device: str,
+         data_dir: Path | None = None) -> Iterator[tuple[str, float | None]]:
+    """``(checkpoint source, training seconds)``: the given checkpoints (no time), then each
+    entry trained with its default configuration into ``workdir`` (timed)."""
+    for source in checkpoints:
+        yield source, None
+    for name in entries:
+        t0 = time.perf_counter()
+        run = ganzoo.train(name, registry=registry, run_dir=workdir / name, device=device, data_dir=data_dir)
+        yield str(run.run_dir), round(time.perf_counter() - t0, 1)
