@@ -17,9 +17,10 @@ from ganzoo.data import read_idx
 REGISTRY = ganzoo.load_registry()
 BUNDLED = Path(__import__("ganzoo_datasets").__file__).with_name("data")
 SMALL_MODEL = {"g_channels": 8, "d_channels": 8, "blocks": 1, "d_dense": 8, "content": "pixel"}
-SMALL_DATA = {"limit": 64, "load_size": 36, "crop_size": 32, "hr_size": 16, "eval_size": 32, "crops_per_image": 2}
+SMALL_DATA = {"limit": 64, "load_size": 36, "crop_size": 32, "hr_size": 16, "eval_size": 32, "crops_per_image": 2, "image_size": 32}
 SMALL_TRAIN = ["train.batch_size=2", "train.log_every=1", "train.sample_every=0", "train.checkpoint_every=0",
                "train.grid_size=4", "train.steps=2", "train.epochs=0", "train.eval_batches=1"]
+UNSUPPORTED_SIZES = {("stackgan", 28): "Stage I needs a side of 4 \\* 2\\^k pixels"}  # 28 / 4 = 7
 INPUT_SCALE = {"srgan": 4}  # models whose input is smaller than their output (the default scale)
 PUBLIC_PAIRS = ("facades", "cityscapes", "maps", "edges2shoes")
 
@@ -56,6 +57,11 @@ def offline_data(tmp_path_factory) -> Path:
             write_aligned(root / "pix2pix" / name / split, n=4, size=40)
     for split in ("train", "valid"):  # DIV2K's layout, with generated photographs
         write_aligned(root / "DIV2K" / f"DIV2K_{split}_HR", n=3, size=40)
+    for split in ("train", "val"):  # CUB's layout: images/CLASS/NAME.jpg with text_c10/CLASS/NAME.txt
+        write_aligned(root / "cub" / split / "images" / "001.Bird", n=3, size=20)
+        (root / "cub" / split / "text_c10" / "001.Bird").mkdir(parents=True)
+        for i in range(3):
+            (root / "cub" / split / "text_c10" / "001.Bird" / f"{i}.txt").write_text("a small red bird\nthis bird has a short beak\n")
     return root
 
 
@@ -83,7 +89,8 @@ def test_every_entry_trains_two_steps_and_previews(name, offline_data, tmp_path)
         assert {"l1", "psnr", "ssim"} <= scores.keys()
         assert any(k.endswith("_psnr") for k in scores)  # next to a baseline (identity, mean image, bicubic)
     else:
-        images = ganzoo.sample(loaded, n=3)
+        caption = {"text": "a small thing"} if loaded.info.vocabulary else {}  # text-conditional models need a caption
+        images = ganzoo.sample(loaded, n=3, **caption)
         assert images.shape == (3, loaded.info.channels, loaded.info.height, loaded.info.width)
         assert torch.isfinite(images).all()
 
@@ -92,11 +99,16 @@ def test_every_entry_trains_two_steps_and_previews(name, offline_data, tmp_path)
 @pytest.mark.parametrize("size, channels", [(28, 1), (32, 3), (64, 3)])
 def test_every_model_builds_and_previews_for_several_image_sizes(model, size, channels):
     small = size // INPUT_SCALE.get(model, 1)  # paired models' input side
-    info = ganzoo.DataInfo(channels, size, size, num_classes=10, input_channels=channels, input_height=small, input_width=small)
+    info = ganzoo.DataInfo(channels, size, size, num_classes=10, input_channels=channels, input_height=small, input_width=small,
+                           vocabulary=("a", "word"))
     entry = ganzoo.ZooEntry("x", model, "mnist-5k", "bce", model_options={"g_channels": 8, "d_channels": 8})
+    if (model, size) in UNSUPPORTED_SIZES:
+        with pytest.raises(ValueError, match=UNSUPPORTED_SIZES[model, size]):
+            build_model(REGISTRY, entry, info)
+        return
     net = build_model(REGISTRY, entry, info)
     examples = {"image": torch.rand(4, channels, size, size) * 2 - 1, "input": torch.rand(4, channels, small, small) * 2 - 1,
-                "label": torch.arange(4)}
+                "label": torch.arange(4), "caption": torch.randint(0, 4, (4, 2, 5))}
     preview = net.preview(net.preview_inputs(examples, 4, torch.Generator().manual_seed(0)))
     width = 3 * size if net.paired else size  # paired previews show input | output | target
     assert preview.shape == (4, channels, size, width)

@@ -12,6 +12,7 @@ import dataclasses
 import fnmatch
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from torch import Tensor
 
 from ganzoo.config import apply_overrides, build_config, build_entry
 from ganzoo.data import Dataset, ImageData, ItemData, to_uint8
-from ganzoo.errors import CheckpointError, ConfigError, DataError
+from ganzoo.errors import CheckpointError, ConfigError, DataError, GanzooWarning
 from ganzoo.metrics_file import update_metrics
 from ganzoo.model import GANModel
 from ganzoo.plugins import EntryStatus, Registry, load_registry
@@ -185,9 +186,20 @@ def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str |
             generator = averaged.module
     except (RuntimeError, KeyError) as e:
         raise CheckpointError(f"{path} does not match model '{entry.model}' ({str(e).splitlines()[0]})") from None
+    model.set_phase(_phase_reached(model, entry, int(payload["step"])))
     model.eval()
     generator.eval()
     return LoadedModel(entry, model, generator, int(payload["step"]), path, info)
+
+
+def _phase_reached(model: GANModel, entry: ZooEntry, step: int) -> str:
+    """The phase of the checkpoint's last step (the first phase before any step)."""
+    end = 0
+    for phase in model.phases:
+        end += entry.train.phase_steps.get(phase.name, 0)
+        if step <= end:
+            return phase.name
+    return model.phases[-1].name
 
 
 @torch.no_grad()
@@ -196,6 +208,7 @@ def sample(
     n: int = 64,
     *,
     label: int | None = None,
+    text: str | Sequence[str] | None = None,
     seed: int | None = None,
     device: str = "auto",
     runs_dir: str | Path | None = None,
@@ -204,6 +217,8 @@ def sample(
     """``n`` samples in [-1, 1], (n, C, H, W), from a checkpoint, run directory or entry name.
 
     ``label`` asks a class-conditional model for one class; without it classes cycle.
+    ``text`` gives a text-conditional model its caption(s), cycled over the ``n`` samples;
+    words its vocabulary lacks are ignored, with a :class:`GanzooWarning` that names them.
     """
     loaded = source if isinstance(source, LoadedModel) else load_checkpoint(source, device=device, runs_dir=runs_dir, registry=registry)
     model = loaded.model
@@ -217,6 +232,14 @@ def sample(
         labels = torch.full((n,), label, device=dev, dtype=torch.long)
     elif model.num_classes:
         labels = torch.arange(n, device=dev) % model.num_classes
+    if text is not None:
+        texts = [text] if isinstance(text, str) else list(text)
+        if not texts:
+            raise ConfigError("no caption given")
+        embeddings, unknown = model.encode_text(texts)
+        if unknown:
+            warnings.warn(GanzooWarning(f"words the model has never seen, ignored: {', '.join(unknown)}"), stacklevel=2)
+        labels = embeddings[torch.arange(n, device=dev) % len(texts)]
     rng = torch.Generator(device=dev).manual_seed(seed) if seed is not None else None
     return model.sample(n, labels, rng=rng, net=loaded.generator).float()
 

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError, PluginError
+from ganzoo.errors import GanzooError, GanzooWarning, PluginError
 from ganzoo.specs import CommandSpec
 
 
@@ -61,6 +61,8 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--out", type=Path, default=Path("samples.png"), help="a .png for a grid, or a directory for single PNGs")
     p.add_argument("--label", type=int, help="class to sample (conditional models)")
+    p.add_argument("--text", help="caption to draw (text-conditional models)")
+    p.add_argument("--captions", type=Path, metavar="FILE", help="a file of captions, one a line, cycled over the samples")
     p.add_argument("--seed", type=int, help="seed for reproducible samples")
     p.add_argument("--device", default="auto")
     p.add_argument("--runs-dir", type=Path)
@@ -113,6 +115,7 @@ def _show_plugin_warnings_only() -> None:
 
     warnings.filterwarnings("ignore")
     warnings.filterwarnings("always", category=PluginWarning)
+    warnings.filterwarnings("always", category=GanzooWarning)
     warnings.showwarning = lambda message, *args, **kwargs: print(f"warning: {message}", file=sys.stderr)
 
 
@@ -168,12 +171,25 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
     if args.n < 1:
         raise GanzooError("--n must be at least 1")
     loaded = load_checkpoint(args.source, device=args.device, runs_dir=args.runs_dir, registry=args.registry)
-    images = sample(loaded, args.n, label=args.label, seed=args.seed)
+    text = _read_captions(args.captions) if args.captions is not None else args.text
+    images = sample(loaded, args.n, label=args.label, text=text, seed=args.seed)
     nrow = loaded.model.num_classes if loaded.model.num_classes and args.label is None else None
     paths = save_images(images, args.out, nrow=nrow)
     where = paths[0] if len(paths) == 1 else f"{len(paths)} PNGs in {args.out}"
     console.print(f"{args.n} samples of {loaded.entry.name} (step {loaded.step}) -> {where}", highlight=False)
     return 0
+
+
+def _read_captions(path: Path) -> list[str]:
+    try:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except FileNotFoundError:
+        raise GanzooError(f"no captions file at {path}") from None
+    except UnicodeDecodeError:
+        raise GanzooError(f"{path} is not UTF-8 text: re-save it as UTF-8") from None
+    if not lines:
+        raise GanzooError(f"{path} holds no caption (one caption a line)")
+    return lines
 
 
 def cmd_evaluate(args: argparse.Namespace, console: Console) -> int:

@@ -46,3 +46,7 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> str:
     hint = f"; did you mean '{close[0]}'?" if close else ""
     listing = ", ".join(known) if known else "none"
     return f"unknown {kind} '{name}'{hint} (installed: {listing})"
+
+
+class GanzooWarning(UserWarning):
+    """Something the user should hear about that does not stop the work (e.g. unknown words)."""

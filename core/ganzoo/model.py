@@ -9,6 +9,7 @@ needs (paired data, extra loss terms) overrides the methods concerned.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -134,6 +135,15 @@ class GANModel(nn.Module):
         fake_logits = self.discriminator(self.sample(n, labels), labels)
         g_loss = loss.generator(fake_logits)
         return StepOutput(g_loss, {"g_loss": g_loss.detach()})
+
+    def encode_text(self, texts: Sequence[str]) -> tuple[Tensor, list[str]]:
+        """Conditions (N, ...) for free-text captions, and the words the model does not know.
+
+        Text-conditional models (StackGAN) override it; ``ganzoo sample --text`` uses it.
+        """
+        from ganzoo.errors import ConfigError
+
+        raise ConfigError(f"model {type(self).__name__} does not take a text condition: drop --text / --captions")
 
     # ------------------------------------------------------------ previews and evaluation
 

@@ -31,6 +31,8 @@ class DataInfo:
     input_channels: int = 0  # paired data: channels of the input image (0: no input image)
     input_height: int = 0  # paired data: size of the input image (e.g. the low-resolution one)
     input_width: int = 0
+    vocabulary: tuple[str, ...] = ()  # captioned data: the words of the training captions (token id = index + 2)
+    text_dim: int = 0  # captioned data with precomputed caption embeddings: their size
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ class History:
             plot_history(self.path, run.run_dir / "loss_curve.png", title=run.entry.name)
 
 
-_NOT_LOSSES = {"step", "epoch", "phase", "time_s", "images_per_s", "d_real", "d_fake"}
+_NOT_LOSSES = {"step", "epoch", "phase", "time_s", "images_per_s", "d_real", "d_fake", "d_wrong"}
 
 
 def loss_keys(record: dict) -> list[str]:

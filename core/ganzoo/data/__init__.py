@@ -33,14 +33,16 @@ class ImageData:
     """A dataset held in memory as tensors with a common first dimension.
 
     ``tensors`` maps batch keys to tensors: ``"image"`` is (N, C, H, W) uint8 (0-255);
-    ``"label"`` (N,) int64 and, for paired data, an ``"input"`` image (N, C', H', W')
-    uint8 are optional. Every uint8 tensor becomes float in [-1, 1] in a batch; other
+    ``"label"`` (N,) int64, for paired data an ``"input"`` image (N, C', H', W') uint8,
+    and for captioned data ``"caption"`` token ids (N, K, L) or ``"embedding"`` (N, K, D)
+    floats (K captions per image) are optional. Every uint8 tensor becomes float in [-1, 1] in a batch; other
     tensors are passed as they are.
     """
 
     tensors: dict[str, Tensor]
     num_classes: int = 0
     class_names: tuple[str, ...] = ()
+    vocabulary: tuple[str, ...] = ()  # captioned data: token id i + 2 is vocabulary[i] (0 pads, 1 is unknown)
 
     def __post_init__(self) -> None:
         if "image" not in self.tensors:
@@ -58,7 +60,9 @@ class ImageData:
     def info(self) -> DataInfo:
         _, c, h, w = self.tensors["image"].shape
         _, ic, ih, iw = self.tensors["input"].shape if "input" in self.tensors else (0, 0, 0, 0)
-        return DataInfo(c, h, w, self.num_classes, input_channels=ic, input_height=ih, input_width=iw)
+        text_dim = self.tensors["embedding"].shape[-1] if "embedding" in self.tensors else 0
+        return DataInfo(c, h, w, self.num_classes, input_channels=ic, input_height=ih, input_width=iw,
+                        vocabulary=self.vocabulary, text_dim=text_dim)
 
 
 def to_model_range(t: Tensor) -> Tensor:

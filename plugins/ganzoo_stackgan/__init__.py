@@ -1,0 +1,36 @@
+"""The StackGAN plugin: ``stackgan`` (Zhang et al. 2017), captioned datasets and entries.
+
+Registered through the ``ganzoo`` entry-point group like any third-party plugin; it uses
+nothing from the core but its public API. Sample from text with
+``ganzoo sample ENTRY --text "a thick seven slanted to the right"``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ganzoo import DatasetSpec, ModelSpec, hookimpl
+from ganzoo_stackgan.data import CaptionsConfig, digit_captions, load_captioned_folder, load_digit_captions, measure, read_captions
+from ganzoo_stackgan.model import StackGAN, StackGANConfig
+
+__all__ = ["CaptionsConfig", "StackGAN", "StackGANConfig", "digit_captions", "measure", "read_captions"]
+
+
+@hookimpl
+def ganzoo_register_models() -> list[ModelSpec]:
+    return [ModelSpec("stackgan", StackGAN, StackGANConfig, "StackGAN: text -> Stage-I sketch -> Stage-II image (Zhang et al. 2017)")]
+
+
+@hookimpl
+def ganzoo_register_datasets() -> list[DatasetSpec]:
+    return [
+        DatasetSpec("captioned-folder", load_captioned_folder, CaptionsConfig,
+                    "images/ with text/NAME.txt captions (CUB-200 style), or precomputed embeddings", ("train", "val")),
+        DatasetSpec("digit-captions", load_digit_captions, CaptionsConfig,
+                    "the bundled MNIST digits with captions of their number, thickness, slant and size; offline", ("train", "val")),
+    ]
+
+
+@hookimpl
+def ganzoo_zoo_files() -> list[Path]:
+    return [Path(__file__).with_name("zoo.yaml")]

@@ -1,0 +1,146 @@
+"""The StackGAN model: text -> Stage-I sketch -> Stage-II image, trained in two phases.
+
+Phase ``stage1`` trains the text encoder with the Stage-I discriminator (the matching
+loss teaches it which captions fit which images) and the Stage-I generator; phase
+``stage2`` trains Stage II on top of the frozen Stage I and encoder. Each discriminator
+is matching-aware: a real image with its caption is real; a generated image with that
+caption, and a real image with another image's caption, are fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganzoo import DataInfo, GANLoss, GANModel, Phase, StepOutput
+from ganzoo.model import Batch, init_normal_
+from ganzoo_stackgan.networks import MatchingDiscriminator, StackGenerator, TextEncoder
+from ganzoo_stackgan.text import encode
+
+
+@dataclass(frozen=True)
+class StackGANConfig:
+    latent_dim: int = 64  # noise vector z
+    text_dim: int = 128  # caption embedding
+    condition_dim: int = 32  # the sampled condition (conditioning augmentation)
+    g_channels: int = 32  # generator width
+    d_channels: int = 32  # discriminator width of its first layer
+    kl_weight: float = 1.0  # weight of the conditioning augmentation's KL term
+    max_words: int = 12  # tokens per caption when sampling from text
+    init_std: float = 0.02
+
+
+class StackGAN(GANModel):
+    phases = (Phase("stage1", generator_groups=("g1",), discriminator_groups=("d1",)),
+              Phase("stage2", generator_groups=("g2",), discriminator_groups=("d2",)))
+    phase = "stage2"  # a model built outside training samples from both stages
+
+    def __init__(self, config: StackGANConfig, info: DataInfo) -> None:
+        super().__init__()
+        if not info.vocabulary and not info.text_dim:
+            raise ValueError("StackGAN needs captioned data: a dataset with 'caption' token ids or 'embedding' vectors")
+        if info.height != info.width:
+            raise ValueError(f"StackGAN needs square images, got {info.height}x{info.width}")
+        self.config = config
+        self.latent_dim = config.latent_dim
+        self.vocabulary = info.vocabulary
+        self.text = TextEncoder(len(info.vocabulary), config.text_dim, info.text_dim)
+        self.generator = StackGenerator(config.latent_dim, config.text_dim, config.condition_dim, info.channels,
+                                        info.height, config.g_channels)
+        self.discriminator1 = MatchingDiscriminator(info.channels, info.height // 4, config.d_channels, config.text_dim)
+        self.discriminator2 = MatchingDiscriminator(info.channels, info.height, config.d_channels, config.text_dim)
+        self.apply(lambda m: init_normal_(m, config.init_std))
+
+    @property
+    def stage(self) -> int:
+        return 1 if self.phase == "stage1" else 2
+
+    @property
+    def discriminator(self) -> nn.Module:  # the current stage's (the penalty of a loss such as WGAN-GP uses it)
+        return self.discriminator1 if self.stage == 1 else self.discriminator2
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        g = self.generator
+        return {
+            "d1": [*self.discriminator1.parameters(), *self.text.parameters()],  # the matching loss trains the encoder
+            "g1": [*g.ca1.parameters(), *g.stage1.parameters()],
+            "d2": list(self.discriminator2.parameters()),
+            "g2": [*g.ca2.parameters(), *g.stage2.parameters()],
+        }
+
+    # ------------------------------------------------------------ text
+
+    def embed(self, batch: Batch) -> Tensor:
+        """One caption per image, drawn among its K captions: (B, text_dim) embeddings."""
+        texts = batch["caption"] if "caption" in batch else batch["embedding"]  # (B, K, L) ids or (B, K, D)
+        pick = torch.randint(0, texts.shape[1], (texts.shape[0],), device=texts.device)
+        return self.text(texts[torch.arange(texts.shape[0], device=texts.device), pick])
+
+    def encode_text(self, texts: Sequence[str]) -> tuple[Tensor, list[str]]:
+        """Embeddings (N, text_dim) of free-text captions, and the words the vocabulary lacks."""
+        if self.text.precomputed:
+            from ganzoo import ConfigError
+
+            raise ConfigError("this model was trained on precomputed caption embeddings: it cannot read text")
+        ids, unknown = encode(list(texts), self.vocabulary, self.config.max_words)
+        device = next(self.parameters()).device
+        return self.text(ids.to(device)), unknown
+
+    def _images(self, batch: Batch) -> Tensor:
+        real = batch["image"]
+        return F.avg_pool2d(real, 4) if self.stage == 1 else real  # Stage I learns the 4x smaller image
+
+    # ------------------------------------------------------------ the adversarial step
+
+    def discriminator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
+        real = self._images(batch)
+        embedding = self.embed(batch)
+        with torch.no_grad():
+            fake = self.generator(self.sample_latent(len(real), real.device), embedding.detach(), self.stage)
+        d = self.discriminator
+        wrong = embedding.roll(1, dims=0)  # each image with its neighbour's caption
+        real_logits, fake_logits, wrong_logits = d(real, embedding), d(fake, embedding.detach()), d(real, wrong)
+        # matching-aware: log D(real, right) + [log(1 - D(fake, right)) + log(1 - D(real, wrong))] / 2
+        d_loss = 0.5 * (loss.discriminator(real_logits, fake_logits) + loss.discriminator(real_logits, wrong_logits))
+        metrics = {"d_loss": d_loss.detach(), "d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean(),
+                   "d_wrong": wrong_logits.detach().mean()}
+        return StepOutput(d_loss, metrics)
+
+    def generator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
+        embedding = self.embed(batch).detach()
+        n = batch["image"].shape[0]
+        fake, kl = self.generator(self.sample_latent(n, embedding.device), embedding, self.stage, return_kl=True)
+        adversarial = loss.generator(self.discriminator(fake, embedding))
+        kl = kl.mean()
+        return StepOutput(adversarial + self.config.kl_weight * kl, {"g_loss": adversarial.detach(), "kl": kl.detach()})
+
+    # ------------------------------------------------------------ sampling and previews
+
+    def sample(self, n: int, labels: Tensor | None = None, *, rng: torch.Generator | None = None,
+               net: nn.Module | None = None, latent: Tensor | None = None) -> Tensor:
+        """``n`` images for caption embeddings ``labels`` (n, text_dim), at the current stage's
+        resolution upsampled to the full size."""
+        if labels is None:
+            from ganzoo import ConfigError
+
+            raise ConfigError("StackGAN draws images for captions: pass --text \"...\" or --captions FILE")
+        device = labels.device
+        z = self.sample_latent(n, device, rng) if latent is None else latent
+        images = (net or self.generator)(z, labels, self.stage)
+        return F.interpolate(images, scale_factor=4, mode="nearest") if self.stage == 1 else images
+
+    def preview_inputs(self, examples: Batch, n: int, rng: torch.Generator) -> Batch:
+        """Fixed noise and the first caption of held-out images spread over the data."""
+        texts = examples["caption"] if "caption" in examples else examples["embedding"]
+        texts = texts[:, 0].repeat_interleave(-(-n // len(texts)), dim=0)[:n]
+        return {"latent": self.sample_latent(n, torch.device("cpu"), rng).to(texts.device), "text": texts}
+
+    def preview(self, inputs: Batch, net: nn.Module | None = None) -> Tensor:
+        return self.sample(len(inputs["latent"]), self.text(inputs["text"]), net=net, latent=inputs["latent"])
+
+    def preview_columns(self) -> int:
+        return 0
