@@ -61,10 +61,10 @@ def score(loaded, registry, classifier) -> dict:
     pred = classifier(small).argmax(1)
     result = {"captions": len(captions), "named_digit_read": (pred == named).float().mean().item()}
     drawn = measure(pixels)
-    for key, words in ATTRIBUTES.items():
-        said = torch.tensor([next(i for i, w in enumerate(words) if w in c.split()) for c in captions])
+    for key, words in ATTRIBUTES.items():  # over the captions that mention the attribute
+        said = torch.tensor([next((i for i, w in enumerate(words) if w in c.split()), -1) for c in captions])
         got = torch.bucketize(drawn[key], cuts[key])
-        result[f"{key}_word_matched"] = (got == said).float().mean().item()
+        result[f"{key}_word_matched"] = (got == said)[said >= 0].float().mean().item()
     result["sharpness_stage1"] = sharpness(stage1)
     result["sharpness_stage2"] = sharpness(images)
     result["sharpness_real"] = sharpness(val.tensors["image"].float() / 127.5 - 1)
@@ -77,13 +77,14 @@ def main() -> None:
     parser.add_argument("--checkpoint", action="append", default=[])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--runs-dir", type=Path, help="keep the trained runs here (default: a temporary folder)")
     args = parser.parse_args()
     registry = ganzoo.load_registry()
     digits = load_data(registry, registry.entry("dcgan-mnist-5k"))
     classifier, baseline = train_classifier(digits.tensors["image"], digits.tensors["label"])
     results = {**header(), "classifier": baseline, "entries": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        for source, seconds in runs(args.entries, args.checkpoint, Path(tmp), registry, args.device):
+        for source, seconds in runs(args.entries, args.checkpoint, args.runs_dir or Path(tmp), registry, args.device):
             loaded = ganzoo.load_checkpoint(source, device=args.device, registry=registry)
             row = {"steps": loaded.step, "train_seconds": seconds, **score(loaded, registry, classifier)}
             results["entries"][loaded.entry.name] = row

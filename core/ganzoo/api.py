@@ -113,6 +113,12 @@ def resolve_checkpoint(source: str | Path, runs_dir: str | Path | None = None) -
 
 
 def _entry_from_checkpoint(registry: Registry, payload: dict[str, Any], overrides: Sequence[str], origin: str) -> ZooEntry:
+    tables = {"model": registry.models, "dataset": registry.datasets, "loss": registry.losses}
+    for kind, made in (payload.get("provenance") or {}).items():
+        if kind in tables and made.get("name") not in tables[kind]:
+            where = f"plugin '{made.get('plugin')}'" + (f" of {made['distribution']} {made.get('version', '')}".rstrip() if made.get("distribution") else "")
+            install = f": pip install {made['distribution']}" if made.get("distribution") else ""
+            raise CheckpointError(f"{origin} was trained with {kind} '{made.get('name')}' from {where}, which is not installed here{install}")
     raw = dict(payload["entry"])
     name = raw.pop("name")
     return build_entry(name, apply_overrides(raw, list(overrides)), origin, registry)

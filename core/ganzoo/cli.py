@@ -30,6 +30,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganzoo", description="A model zoo for GANs, built around plugins.")
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
+    parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                        help="do not load this plugin (repeatable; also $GANZOO_DISABLE_PLUGINS=a,b)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the zoo's entries")
@@ -77,6 +79,11 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
     p.add_argument("--runs-dir", type=Path)
     _common(p)
 
+    p = sub.add_parser("new-plugin", help="write the skeleton of a plugin package (installs and trains at once)")
+    p.add_argument("name", help="plugin name, e.g. my-gan (package ganzoo_my_gan, distribution ganzoo-my-gan)")
+    p.add_argument("--dir", type=Path, default=Path("."), help="where to create ganzoo-NAME/ (default: here)")
+    _common(p)
+
     for name, spec in sorted((plugin_commands or {}).items()):
         if name in COMMANDS:
             raise PluginError(f"plugin command '{name}' clashes with ganzoo's own '{name}' command")
@@ -94,7 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from ganzoo.plugins import load_registry
 
-        registry = load_registry()
+        early = argparse.ArgumentParser(add_help=False)
+        early.add_argument("--disable-plugin", action="append", default=[])
+        disabled = early.parse_known_args(argv)[0].disable_plugin
+        registry = load_registry(disabled=disabled)
         args = build_parser(registry.commands).parse_args(argv)
         registry.add_zoo_files(args.zoo)
         args.registry = registry
@@ -137,11 +147,15 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.plugins import DISABLE_ENV
+
     registry = args.registry
     table = Table("plugin", "distribution", "version", "location", "registers", "errors", box=None, header_style="bold")
     for info in sorted(registry.plugins.values(), key=lambda i: i.name):
         registers = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(info.registers.items()))
         errors = "[red]" + " | ".join(info.errors) + "[/]" if info.errors else ""
+        if info.disabled:
+            errors = f"[yellow]disabled[/] (--disable-plugin / ${DISABLE_ENV})"
         table.add_row(info.name, info.distribution, info.version, info.location, registers, errors)
     console.print(table)
     return 0
@@ -206,7 +220,16 @@ def cmd_evaluate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "plugins": cmd_plugins, "info": cmd_info, "run": cmd_run, "sample": cmd_sample,
+def cmd_new_plugin(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.scaffold import new_plugin
+
+    root = new_plugin(args.name, args.dir)
+    console.print(f"wrote {root}/: pip install -e {root} && ganzoo list '{args.name}*' && ganzoo run {args.name}-mnist-5k",
+                  highlight=False, soft_wrap=True)
+    return 0
+
+
+COMMANDS = {"new-plugin": cmd_new_plugin, "list": cmd_list, "plugins": cmd_plugins, "info": cmd_info, "run": cmd_run, "sample": cmd_sample,
             "evaluate": cmd_evaluate}
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ and skipped while every other keeps working.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from ganzoo.specs import CommandSpec, DatasetSpec, LossSpec, ModelSpec, ZooEntry
 
 ENTRY_POINT_GROUP = "ganzoo"
 DEFAULT_ZOO = Path(__file__).with_name("zoo.yaml")
+API_VERSION = 1  # the hook API; a plugin may declare the one it was written for as GANZOO_API = 1
+DISABLE_ENV = "GANZOO_DISABLE_PLUGINS"  # comma-separated plugin names not to load
 
 
 PLURAL = {"model": "models", "dataset": "datasets", "loss": "losses", "command": "commands"}
@@ -44,26 +47,46 @@ class PluginInfo:
     location: str = ""
     registers: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    api: int | None = None  # the hook API version the plugin declares (GANZOO_API), if any
+    disabled: bool = False
 
 
-def get_plugin_manager(extra_plugins: Sequence[tuple[str, Any]] = (), *, entry_points: bool = True) -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
+def disabled_plugins(extra: Iterable[str] = ()) -> set[str]:
+    """Plugin names not to load: ``extra`` (``--disable-plugin``) and ``$GANZOO_DISABLE_PLUGINS``."""
+    from_env = [n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()]
+    return {*extra, *from_env}
+
+
+def get_plugin_manager(
+    extra_plugins: Sequence[tuple[str, Any]] = (), *, entry_points: bool = True, disabled: Iterable[str] = ()
+) -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
     """A plugin manager with every installed plugin loaded, and what was found about each.
 
     ``extra_plugins`` are ``(name, module_or_object)`` pairs registered after the entry
-    points (tests use this for in-process plugins).
+    points (tests use this for in-process plugins). Plugins named in ``disabled`` or in
+    ``$GANZOO_DISABLE_PLUGINS`` are listed but not imported.
     """
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
     infos: dict[str, PluginInfo] = {}
+    skip = disabled_plugins(disabled)
     if entry_points:
         for ep in _entry_points():
             dist = ep.dist
             info = PluginInfo(ep.name, dist.name if dist else "", dist.version if dist else "", ep.value)
             infos[ep.name] = info
+            if ep.name in skip:
+                info.disabled = True
+                continue
             try:
                 plugin = ep.load()
             except Exception as e:  # a broken plugin must not take the others down
                 _report(info, f"failed to import {ep.value}: {type(e).__name__}: {e}")
+                continue
+            info.api = getattr(plugin, "GANZOO_API", None)
+            if info.api is not None and info.api != API_VERSION:
+                _report(info, f"written for ganzoo plugin API {info.api}, but this ganzoo {ganzoo_version()} provides API "
+                              f"{API_VERSION}: install a version of '{info.distribution or ep.name}' made for it")
                 continue
             _register(pm, info, plugin)
     for name, plugin in extra_plugins:
@@ -71,6 +94,12 @@ def get_plugin_manager(extra_plugins: Sequence[tuple[str, Any]] = (), *, entry_p
         infos[name] = info
         _register(pm, info, plugin)
     return pm, infos
+
+
+def ganzoo_version() -> str:
+    from ganzoo import __version__
+
+    return __version__
 
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:
@@ -216,13 +245,14 @@ def load_registry(
     extra_plugins: Sequence[tuple[str, Any]] = (),
     entry_points: bool = True,
     default_zoo: bool = True,
+    disabled: Iterable[str] = (),
 ) -> Registry:
     """Load every plugin, collect their specs, and validate the zoo.
 
     The zoo is the built-in ``zoo.yaml``, the files plugins contribute, and then
     ``zoo_files`` (``--zoo``) in order.
     """
-    pm, infos = get_plugin_manager(extra_plugins, entry_points=entry_points)
+    pm, infos = get_plugin_manager(extra_plugins, entry_points=entry_points, disabled=disabled)
     registry = Registry(pm, infos)
     registry.collect()
     sources = [read_zoo_file(DEFAULT_ZOO)] if default_zoo else []

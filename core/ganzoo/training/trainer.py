@@ -95,6 +95,7 @@ class Run:
     preview_inputs: dict[str, Tensor] = field(default_factory=dict)  # fixed for the whole run
     eval_data: Dataset | None = None  # the held-out split, for paired models whose dataset has one
     eval_split: str | None = None
+    provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # which plugin (and version) gave model, dataset, loss
     extras: dict[str, Any] = field(default_factory=dict)  # free room for plugins' per-run data
     _nonfinite: Tensor | None = None
 
@@ -151,6 +152,7 @@ class Run:
         payload = {
             "entry": self.entry.to_dict(),
             "ganzoo_version": ganzoo.__version__,
+            "provenance": self.provenance,
             "data_info": dataclasses.asdict(self.data.info),
             "step": self.step,
             "total_steps": self.total_steps,
@@ -280,7 +282,7 @@ class Trainer:
         preview_inputs = model.preview_inputs(examples, train.grid_size, rng)
         return Run(entry, run_dir, self.device, precision, model, loss, data, batches, optimizers, total,
                    self.registry.pm, ema, scaler, schedule=schedule, preview_inputs=preview_inputs, eval_data=eval_data,
-                   eval_split=eval_split if eval_data is not None else None)
+                   eval_split=eval_split if eval_data is not None else None, provenance=provenance(self.registry, entry))
 
     def fit(self, entry: ZooEntry, run_dir: Path, resume: Path | None = None) -> Run:
         run = self.setup(entry, run_dir)  # data, model and options fail here, before anything is written
@@ -367,6 +369,17 @@ class Trainer:
             hook.ganzoo_step_end(run=run, step=run.step, metrics=metrics)
             for epoch in epochs_done:
                 hook.ganzoo_epoch_end(run=run, epoch=epoch)
+
+
+def provenance(registry: Any, entry: ZooEntry) -> dict[str, dict[str, str]]:
+    """For the model, dataset and loss of ``entry``: its name, plugin, distribution and version."""
+    out = {}
+    for kind, name in (("model", entry.model), ("dataset", entry.dataset), ("loss", entry.loss)):
+        plugin = registry.owner(kind, name)
+        info = registry.plugins.get(plugin)
+        out[kind] = {"name": name, "plugin": plugin, "distribution": info.distribution if info else "",
+                     "version": info.version if info else ""}
+    return out
 
 
 def _schedule(model: GANModel, train: Any, batches_per_epoch: int, groups: set[str]) -> list[tuple[Phase, int]]:

@@ -1,0 +1,121 @@
+"""Third-party plugins end to end: the WGAN-GP example and a scaffolded plugin are installed with
+pip into this environment, listed, trained and uninstalled; plugin API versions, disabling a
+plugin, and checkpoints that name the plugin they need."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.plugins import API_VERSION, PluginWarning, load_registry
+from ganzoo.training import checkpoint as ckpt
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "ganzoo-wgan-gp"
+ENV = {**os.environ, "COLUMNS": "250"}  # rich tables unwrapped
+TWO_STEPS = ["--set", "model_options.g_channels=8", "--set", "model_options.d_channels=8", "--set", "dataset_options.limit=64",
+             "--set", "train.batch_size=8", "--set", "train.steps=2", "--set", "train.sample_every=0", "--set", "train.grid_size=4"]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), capture_output=True, text=True, cwd=cwd, env=ENV, timeout=600)
+
+
+def ganzoo_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return run(sys.executable, "-m", "ganzoo.cli", *args, cwd=cwd)
+
+
+def pip(*args: str, cwd: Path) -> None:
+    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") and args[0] == "install" else []
+    done = run(sys.executable, "-m", "pip", "-q", *args, *isolation, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+
+
+def test_wgan_gp_plugin_installs_lists_trains_and_uninstalls(tmp_path):
+    pip("install", "--no-deps", "-e", str(EXAMPLE), cwd=tmp_path)
+    try:
+        plugins = ganzoo_cli("plugins", cwd=tmp_path)
+        line = next(ln for ln in plugins.stdout.splitlines() if ln.strip().startswith("wgan_gp"))
+        assert "ganzoo-wgan-gp" in line and "0.1.0" in line and "wgan-gp" in line
+        listed = ganzoo_cli("list", "wgan*", cwd=tmp_path)
+        assert "wgan-gp-mnist-5k" in listed.stdout and "wgan_gp" in listed.stdout
+        trained = ganzoo_cli("run", "wgan-gp-mnist-5k", *TWO_STEPS, "--run-dir", str(tmp_path / "run"), cwd=tmp_path)
+        assert trained.returncode == 0, trained.stderr
+        made = ckpt.load(tmp_path / "run" / "checkpoints" / "last.pt")["provenance"]
+        assert made["model"] == {"name": "wgan-gp-dcgan", "plugin": "wgan_gp", "distribution": "ganzoo-wgan-gp", "version": "0.1.0"}
+        assert made["loss"]["plugin"] == "wgan_gp" and made["dataset"]["distribution"] == "ganzoo"
+        own = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests"), cwd=tmp_path)
+        assert own.returncode == 0, own.stdout[-2000:]
+    finally:
+        pip("uninstall", "-y", "ganzoo-wgan-gp", cwd=tmp_path)
+    gone = ganzoo_cli("sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.png"), cwd=tmp_path)
+    assert gone.returncode == 2 and gone.stderr.count("\n") == 1
+    assert "model 'wgan-gp-dcgan' from plugin 'wgan_gp' of ganzoo-wgan-gp 0.1.0, which is not installed here: pip install ganzoo-wgan-gp" in gone.stderr
+
+
+def test_scaffolded_plugin_installs_and_trains_at_once(tmp_path):
+    made = ganzoo_cli("new-plugin", "demo-gan", "--dir", str(tmp_path), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    root = tmp_path / "ganzoo-demo-gan"
+    assert {p.name for p in root.rglob("*") if p.is_file()} >= {"pyproject.toml", "README.md", "__init__.py", "model.py", "zoo.yaml", "test_demo_gan.py"}
+    pip("install", "--no-deps", "-e", str(root), cwd=tmp_path)
+    try:
+        assert "demo-gan-mnist-5k" in ganzoo_cli("list", "demo*", cwd=tmp_path).stdout
+        trained = ganzoo_cli("run", "demo-gan-mnist-5k", "--set", "train.steps=2", "--set", "train.sample_every=0",
+                             "--run-dir", str(tmp_path / "run"), cwd=tmp_path)
+        assert trained.returncode == 0, trained.stderr
+        own = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests"), cwd=tmp_path)
+        assert own.returncode == 0, own.stdout[-2000:]
+    finally:
+        pip("uninstall", "-y", "ganzoo-demo-gan", cwd=tmp_path)
+    again = ganzoo_cli("new-plugin", "demo-gan", "--dir", str(tmp_path), cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    bad = ganzoo_cli("new-plugin", "Bad Name", cwd=tmp_path)
+    assert bad.returncode == 2 and "lowercase letters" in bad.stderr
+
+
+def test_plugin_written_for_another_api_is_refused(monkeypatch):
+    import importlib.metadata
+
+    future = types.ModuleType("ganzoo_future_plugin")
+    future.GANZOO_API = API_VERSION + 1
+    monkeypatch.setitem(sys.modules, "ganzoo_future_plugin", future)
+    real = list(importlib.metadata.entry_points(group="ganzoo"))
+    fake = importlib.metadata.EntryPoint(name="future", value="ganzoo_future_plugin", group="ganzoo")
+    monkeypatch.setattr("ganzoo.plugins._entry_points", lambda: [*real, fake])
+    with pytest.warns(PluginWarning, match="future"):
+        registry = load_registry()
+    (error,) = registry.plugins["future"].errors
+    assert f"written for ganzoo plugin API {API_VERSION + 1}" in error and "\n" not in error
+    assert "dcgan" in registry.models  # the others keep working
+
+
+def test_disable_a_plugin(monkeypatch, tmp_path):
+    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "pix2pix, srgan")
+    registry = load_registry()
+    assert registry.plugins["pix2pix"].disabled and "pix2pix" not in registry.models and "srgan" not in registry.models
+    assert "dcgan" in registry.models
+    monkeypatch.delenv("GANZOO_DISABLE_PLUGINS")
+    listed = ganzoo_cli("--disable-plugin", "stackgan", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "stackgan-digits" not in listed.stdout and "pix2pix-digit-edges" in listed.stdout
+    shown = ganzoo_cli("--disable-plugin", "stackgan", "plugins", cwd=tmp_path)
+    assert "disabled" in next(ln for ln in shown.stdout.splitlines() if ln.strip().startswith("stackgan"))
+
+
+def test_checkpoints_are_data_not_code(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    torch.save({"entry": {}, "evil": Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(ganzoo.CheckpointError):
+        ckpt.load(tmp_path / "evil.pt")
+    assert not (tmp_path / "pwned").exists()
