@@ -89,6 +89,24 @@ def test_discriminator_is_matching_aware():
 # ---------------------------------------------------------------- phases in the shared loop
 
 
+def test_joint_embedding_loss_rewards_matching_pairs():
+    model = small_model()
+    model.set_phase("text")
+    captions = torch.tensor([[2, 3, 4], [3, 4, 2], [4, 2, 3], [2, 2, 3], [3, 3, 4], [4, 4, 2]]).unsqueeze(1)  # six different ones
+    torch.manual_seed(0)
+    batch = {"image": torch.rand(6, 1, 16, 16) * 2 - 1, "caption": captions}
+    out = model.generator_loss(batch, None)
+    assert set(out.metrics) == {"text_loss", "text_match"}
+    opt = torch.optim.Adam([*model.text.parameters(), *model.image_encoder.parameters()], 1e-2)
+    for _ in range(60):
+        opt.zero_grad()
+        model.generator_loss(batch, None).loss.backward()
+        opt.step()
+    after = model.generator_loss(batch, None)
+    assert after.metrics["text_match"].item() == 1.0  # it learns which caption is whose
+    assert after.loss.item() < out.loss.item() / 4
+
+
 def test_stage_two_trains_on_a_frozen_stage_one(tmp_path):
     seen = {}
 
@@ -98,10 +116,13 @@ def test_stage_two_trains_on_a_frozen_stage_one(tmp_path):
             seen[phase] = {k: v.clone() for k, v in run.model.state_dict().items()}
 
     registry = ganzoo.load_registry(extra_plugins=[("snapshot", Snapshot())])
-    run = ganzoo.train("stackgan-digits", overrides=[*TINY, 'train.phase_steps={"stage1": 2, "stage2": 2}'], registry=registry,
+    run = ganzoo.train("stackgan-digits", overrides=[*TINY, 'train.phase_steps={"text": 2, "stage1": 2, "stage2": 2}'], registry=registry,
                        run_dir=tmp_path / "run", device="cpu")
     end = run.model.state_dict()
-    start2 = seen["stage2"]
+    start1, start2 = seen["stage1"], seen["stage2"]
+    text = [k for k in end if k.startswith(("text.", "image_encoder.")) and k.endswith("weight")]
+    assert any(not torch.equal(seen["text"][k], start1[k]) for k in text)  # the joint embedding is learnt first ...
+    assert all(torch.equal(start1[k], end[k]) for k in text)  # ... then frozen for both stages
     frozen = [k for k in end if k.startswith(("generator.stage1.", "generator.ca1.", "text.", "discriminator1.")) and "running" not in k
               and "num_batches" not in k]
     trained = [k for k in end if k.startswith(("generator.stage2.", "discriminator2.")) and k.endswith("weight")]
@@ -182,7 +203,7 @@ def test_precomputed_embeddings(tmp_path):
 @pytest.fixture(scope="module")
 def text_run(tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("runs") / "stack"
-    ganzoo.train("stackgan-digits", overrides=[*TINY, 'train.phase_steps={"stage1": 1, "stage2": 1}'], registry=REGISTRY,
+    ganzoo.train("stackgan-digits", overrides=[*TINY, 'train.phase_steps={"text": 1, "stage1": 1, "stage2": 1}'], registry=REGISTRY,
                  run_dir=run_dir, device="cpu")
     return run_dir
 

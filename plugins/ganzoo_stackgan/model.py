@@ -1,9 +1,11 @@
-"""The StackGAN model: text -> Stage-I sketch -> Stage-II image, trained in two phases.
+"""The StackGAN model: text -> Stage-I sketch -> Stage-II image, trained in three phases.
 
-Phase ``stage1`` trains the text encoder with the Stage-I discriminator (the matching
-loss teaches it which captions fit which images) and the Stage-I generator; phase
-``stage2`` trains Stage II on top of the frozen Stage I and encoder. Each discriminator
-is matching-aware: a real image with its caption is real; a generated image with that
+Phase ``text`` learns the caption embedding jointly with an image encoder (a symmetric
+contrastive loss over the batch: each image must pick its own caption and vice versa),
+as StackGAN's embeddings came from a joint image-text model (Reed et al. 2016). Phase
+``stage1`` trains the Stage-I generator and discriminator on the frozen embedding; phase
+``stage2`` trains Stage II on top of the frozen Stage I. Each discriminator is
+matching-aware: a real image with its caption is real; a generated image with that
 caption, and a real image with another image's caption, are fake.
 """
 
@@ -18,7 +20,7 @@ from torch import Tensor, nn
 
 from ganzoo import DataInfo, GANLoss, GANModel, Phase, StepOutput
 from ganzoo.model import Batch, init_normal_
-from ganzoo_stackgan.networks import MatchingDiscriminator, StackGenerator, TextEncoder
+from ganzoo_stackgan.networks import ImageEncoder, MatchingDiscriminator, StackGenerator, TextEncoder
 from ganzoo_stackgan.text import encode
 
 
@@ -30,12 +32,14 @@ class StackGANConfig:
     g_channels: int = 32  # generator width
     d_channels: int = 32  # discriminator width of its first layer
     kl_weight: float = 1.0  # weight of the conditioning augmentation's KL term
+    temperature: float = 0.1  # of the contrastive loss of the joint embedding
     max_words: int = 12  # tokens per caption when sampling from text
     init_std: float = 0.02
 
 
 class StackGAN(GANModel):
-    phases = (Phase("stage1", generator_groups=("g1",), discriminator_groups=("d1",)),
+    phases = (Phase("text", generator_groups=("text",), discriminator_groups=()),
+              Phase("stage1", generator_groups=("g1",), discriminator_groups=("d1",)),
               Phase("stage2", generator_groups=("g2",), discriminator_groups=("d2",)))
     phase = "stage2"  # a model built outside training samples from both stages
 
@@ -49,6 +53,7 @@ class StackGAN(GANModel):
         self.latent_dim = config.latent_dim
         self.vocabulary = info.vocabulary
         self.text = TextEncoder(len(info.vocabulary), config.text_dim, info.text_dim)
+        self.image_encoder = ImageEncoder(info.channels, config.text_dim)
         self.generator = StackGenerator(config.latent_dim, config.text_dim, config.condition_dim, info.channels,
                                         info.height, config.g_channels)
         self.discriminator1 = MatchingDiscriminator(info.channels, info.height // 4, config.d_channels, config.text_dim)
@@ -66,7 +71,8 @@ class StackGAN(GANModel):
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         g = self.generator
         return {
-            "d1": [*self.discriminator1.parameters(), *self.text.parameters()],  # the matching loss trains the encoder
+            "text": [*self.text.parameters(), *self.image_encoder.parameters()],
+            "d1": list(self.discriminator1.parameters()),
             "g1": [*g.ca1.parameters(), *g.stage1.parameters()],
             "d2": list(self.discriminator2.parameters()),
             "g2": [*g.ca2.parameters(), *g.stage2.parameters()],
@@ -111,12 +117,24 @@ class StackGAN(GANModel):
         return StepOutput(d_loss, metrics)
 
     def generator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
+        if self.phase == "text":
+            return self.joint_embedding_loss(batch)
         embedding = self.embed(batch).detach()
         n = batch["image"].shape[0]
         fake, kl = self.generator(self.sample_latent(n, embedding.device), embedding, self.stage, return_kl=True)
         adversarial = loss.generator(self.discriminator(fake, embedding))
         kl = kl.mean()
         return StepOutput(adversarial + self.config.kl_weight * kl, {"g_loss": adversarial.detach(), "kl": kl.detach()})
+
+    def joint_embedding_loss(self, batch: Batch) -> StepOutput:
+        """Symmetric InfoNCE between the batch's images and one caption of each."""
+        text = F.normalize(self.embed(batch), dim=1)
+        image = F.normalize(self.image_encoder(batch["image"]), dim=1)
+        logits = text @ image.T / self.config.temperature  # (B, B): caption i against image j
+        target = torch.arange(len(logits), device=logits.device)
+        contrastive = 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
+        accuracy = (logits.argmax(1) == target).float().mean()
+        return StepOutput(contrastive, {"text_loss": contrastive.detach(), "text_match": accuracy})
 
     # ------------------------------------------------------------ sampling and previews
 

@@ -1,7 +1,9 @@
 """StackGAN networks (Zhang et al. 2017, arXiv:1612.03242), sized by the data.
 
 - ``TextEncoder``: word embeddings and a bidirectional GRU, averaged over the words; or a
-  linear projection of precomputed caption embeddings.
+  linear projection of precomputed caption embeddings. It is trained first, with an
+  ``ImageEncoder``, as a joint image-text embedding (as StackGAN's caption embeddings were,
+  Reed et al. 2016), then frozen.
 - ``ConditioningAugmentation``: the embedding gives mu and log sigma^2 of a Gaussian; the
   condition is drawn from it (re-parameterised), and its KL divergence to N(0, I) is a
   term of the generator's loss.
@@ -41,6 +43,22 @@ class TextEncoder(nn.Module):
         out, _ = self.rnn(self.embed(text))  # (B, L, 2 * word_dim)
         pooled = (out * mask).sum(1) / mask.sum(1).clamp_min(1)
         return self.project(pooled)
+
+
+class ImageEncoder(nn.Module):
+    """A small CNN mapping images to the caption embedding space (for the joint embedding)."""
+
+    def __init__(self, channels: int, dim: int, width: int = 32) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, width, 3, 2, 1), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(width, 2 * width, 3, 2, 1), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(2 * width, 4 * width, 3, 2, 1), nn.LeakyReLU(0.2, inplace=True),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * width, dim),
+        )
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.net(images)
 
 
 class ConditioningAugmentation(nn.Module):
