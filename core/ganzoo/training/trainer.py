@@ -320,8 +320,9 @@ class Trainer:
         model.train()
         phase: Phase | None = None
         while run.step < run.total_steps and run.status == "running":
-            if run.phase_at(run.step) is not phase:
-                phase = run.phase_at(run.step)
+            current = run.phase_at(run.step)
+            if current is not phase:
+                phase = current
                 opt_d = [run.optimizers[k] for k in phase.discriminator_groups]
                 opt_g = [run.optimizers[k] for k in phase.generator_groups]
                 d_params = [p for k in phase.discriminator_groups for p in groups[k]]
