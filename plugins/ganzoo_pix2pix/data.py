@@ -16,7 +16,6 @@ Training items get the paper's random jitter (resize to ``load_size``, random cr
 
 from __future__ import annotations
 
-import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
 
 from ganzoo import DataError, DataInfo, ImageData, ItemData
-from ganzoo.data import image_files, read_image
+from ganzoo.data import download_archive, image_files, read_image
 
 PUBLIC_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
 PUBLIC_SETS = ("facades", "cityscapes", "maps", "edges2shoes", "edges2handbags", "night2day")
@@ -55,16 +54,8 @@ class PairsConfig:
 
 def download_public(name: str, root: Path) -> None:
     """Fetch and unpack a public pix2pix set into ``root`` (``root/NAME/train/...``)."""
-    from torchvision.datasets.utils import download_and_extract_archive
-
-    url = PUBLIC_URL.format(name=name)
-    try:
-        download_and_extract_archive(url, str(root), remove_finished=True)
-    except (urllib.error.URLError, OSError, RuntimeError) as e:
-        raise DataError(
-            f"could not download the pix2pix set '{name}' from {url} ({type(e).__name__}; no internet?): "
-            f"fetch it elsewhere and unpack it so that {root / name}/train/ holds its images, or pass --data-dir"
-        ) from None
+    download_archive(PUBLIC_URL.format(name=name), root, f"the pix2pix set '{name}'",
+                     f"unpack it so that {root / name}/train/ holds its images")
 
 
 class PairedImages(ItemData):

@@ -16,8 +16,6 @@ enough for a batch.
 
 from __future__ import annotations
 
-import urllib.error
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganzoo import DataError, DataInfo, ItemData
-from ganzoo.data import image_files, read_image
+from ganzoo.data import download_archive, image_files, read_image
 
 DIV2K_URL = "http://data.vision.ee.ethz.ch/cvl/DIV2K/DIV2K_{split}_HR.zip"
 SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "hubble_deep_field.jpg", "ihc.png",
@@ -136,13 +134,7 @@ def load_div2k(config: SRDataConfig, root: Path, split: str = "train") -> HRImag
         url = DIV2K_URL.format(split=name)
         if not config.download:
             raise DataError(f"DIV2K is not in {folder} and download is off: unzip {url.rsplit('/', 1)[-1]} into {folder.parent}")
-        from torchvision.datasets.utils import download_and_extract_archive
-
-        try:
-            download_and_extract_archive(url, str(folder.parent), remove_finished=True)
-        except (urllib.error.URLError, OSError, RuntimeError, zipfile.BadZipFile) as e:
-            raise DataError(f"could not download DIV2K from {url} ({type(e).__name__}; no internet?): fetch it elsewhere and "
-                            f"unzip it into {folder.parent}, or pass --data-dir") from None
+        download_archive(url, folder.parent, "DIV2K", f"unzip it into {folder.parent}")
     return HRImages(image_files(folder), config, train=split == "train")
 
 
