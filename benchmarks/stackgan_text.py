@@ -65,6 +65,8 @@ def score(loaded, registry, classifier) -> dict:
         said = torch.tensor([next((i for i, w in enumerate(words) if w in c.split()), -1) for c in captions])
         got = torch.bucketize(drawn[key], cuts[key])
         result[f"{key}_word_matched"] = (got == said)[said >= 0].float().mean().item()
+    small1 = F.interpolate(stage1.clamp(-1, 1), size=(28, 28), mode="bilinear", antialias=True, align_corners=False)
+    result["named_digit_read_stage1"] = (classifier(small1).argmax(1) == named).float().mean().item()
     result["sharpness_stage1"] = sharpness(stage1)
     result["sharpness_stage2"] = sharpness(images)
     result["sharpness_real"] = sharpness(val.tensors["image"].float() / 127.5 - 1)

@@ -1,7 +1,8 @@
 """StackGAN networks (Zhang et al. 2017, arXiv:1612.03242), sized by the data.
 
 - ``TextEncoder``: word embeddings and a bidirectional GRU, averaged over the words; or a
-  linear projection of precomputed caption embeddings. It is trained first, with an
+  linear projection of precomputed caption embeddings; scaled to the sphere of radius
+  sqrt(dim). It is trained first, with an
   ``ImageEncoder``, as a joint image-text embedding (as StackGAN's caption embeddings were,
   Reed et al. 2016), then frozen.
 - ``ConditioningAugmentation``: the embedding gives mu and log sigma^2 of a Gaussian; the
@@ -12,7 +13,10 @@
 - Stage II: the Stage-I image + a fresh condition -> the full-size image (encoder, joined
   with the condition, residual blocks, two 2x upsamplings).
 - ``MatchingDiscriminator``: down to 4x4 features, joined with the compressed caption
-  embedding, then one logit: it judges whether image and caption belong together.
+  embedding, then one logit, plus the inner product of the pooled features with a
+  projection of the embedding (the projection discriminator of Miyato & Koyama 2018,
+  which makes the caption's say much stronger than concatenation alone): it judges
+  whether image and caption belong together.
 """
 
 from __future__ import annotations
@@ -38,11 +42,15 @@ class TextEncoder(nn.Module):
     def forward(self, text: Tensor) -> Tensor:
         """(B, L) token ids, or (B, text_dim) precomputed embeddings -> (B, dim)."""
         if self.precomputed:
-            return self.project(text)
-        mask = (text > 0).unsqueeze(-1).float()  # (B, L, 1)
-        out, _ = self.rnn(self.embed(text))  # (B, L, 2 * word_dim)
-        pooled = (out * mask).sum(1) / mask.sum(1).clamp_min(1)
-        return self.project(pooled)
+            out = self.project(text)
+        else:
+            mask = (text > 0).unsqueeze(-1).float()  # (B, L, 1)
+            out, _ = self.rnn(self.embed(text))  # (B, L, 2 * word_dim)
+            out = self.project((out * mask).sum(1) / mask.sum(1).clamp_min(1))
+        # On the sphere of radius sqrt(dim): each coordinate is of unit scale, so the conditioning
+        # augmentation's mean stands out of its unit noise (a raw embedding of norm ~0.3 drowned in it,
+        # and the generators learnt to ignore the caption).
+        return F.normalize(out, dim=1) * out.shape[1] ** 0.5
 
 
 class ImageEncoder(nn.Module):
@@ -155,8 +163,10 @@ class MatchingDiscriminator(nn.Module):
         self.compress = nn.Sequential(nn.Linear(text_dim, compressed), nn.LeakyReLU(0.2, inplace=True))
         self.judge = nn.Sequential(nn.Conv2d(c + compressed, c, 1), nn.BatchNorm2d(c), nn.LeakyReLU(0.2, inplace=True),
                                    nn.Conv2d(c, 1, 4))
+        self.projection = nn.Linear(text_dim, c)  # projection discriminator term (Miyato & Koyama 2018)
 
     def forward(self, images: Tensor, embedding: Tensor) -> Tensor:
         h = self.features(images)
         t = self.compress(embedding)[:, :, None, None].expand(-1, -1, *h.shape[2:])
-        return self.judge(torch.cat([h, t], 1)).flatten()  # (B,) logits
+        joint = self.judge(torch.cat([h, t], 1)).flatten()
+        return joint + (self.projection(embedding) * h.mean((2, 3))).sum(1)  # (B,) logits
