@@ -270,11 +270,3 @@ def test_evaluate_command_prints_and_records_scores(digit_run, tmp_path):
     assert "psnr" in done.stdout and "identity_psnr" in done.stdout and "on the val split, 2 items" in done.stdout
     record = json.loads((digit_run / "metrics.json").read_text())["heldout"]
     assert record["items"] == 2 and set(record["scores"]) >= {"l1", "psnr", "ssim"}
-
-
-def test_evaluate_refuses_a_generator_from_noise(tmp_path):
-    small = ["model_options.g_channels=4", "model_options.d_channels=4", "train.batch_size=2", "train.steps=1", "dataset_options.limit=8"]
-    ganzoo.train("dcgan-mnist-5k", overrides=small, registry=REGISTRY,
-                 run_dir=tmp_path / "dc", device="cpu")
-    with pytest.raises(ganzoo.ConfigError, match="generates from noise"):
-        ganzoo.evaluate(tmp_path / "dc", registry=REGISTRY, device="cpu")

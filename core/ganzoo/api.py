@@ -256,25 +256,47 @@ def evaluate(
     split: str | None = None,
     batch_size: int | None = None,
     limit: int = 0,
+    samples: int = 2000,
+    features: str = "auto",
+    weights: str | Path | None = None,
+    seed: int = 0,
     device: str = "auto",
     data_dir: str | Path | None = None,
     runs_dir: str | Path | None = None,
     registry: Registry | None = None,
     write: bool = True,
 ) -> dict[str, Any]:
-    """Held-out scores of a paired model (e.g. L1, PSNR, SSIM against the targets).
+    """Score a trained model; the record (figures with their protocol) is returned and,
+    with ``write``, stored in the run's ``metrics.json`` and its report regenerated.
 
-    ``split`` defaults to the dataset's held-out split; ``limit`` caps the batches. With
-    ``write`` the result also goes under ``"heldout"`` in the run's ``metrics.json``.
+    Paired models (image-to-image, super-resolution) are scored against the held-out
+    targets (L1, PSNR, SSIM; ``limit`` caps the batches), under ``"heldout"``. Generators
+    from noise get FID, KID, precision/recall and, when the feature network classifies,
+    the Inception Score, of ``samples`` samples against as many real images of ``split``
+    (default: the held-out split, else the training one), under ``"samples-FEATURES"``.
+    ``features`` names a feature extractor (``auto``: ``domain`` for small grey labelled
+    data, else ``inception-v3``); ``weights`` is its weights file.
     """
     registry = registry or load_registry()
     loaded = source if isinstance(source, LoadedModel) else load_checkpoint(source, device=device, runs_dir=runs_dir, registry=registry)
+    if loaded.model.paired:
+        record, section = _evaluate_paired(loaded, registry, split, batch_size, limit, data_dir), "heldout"
+    else:
+        record = evaluate_samples(loaded, registry, split=split, samples=samples, features=features, weights=weights, seed=seed,
+                                  data_dir=data_dir)
+        section = f"samples-{record['features']['features']}"
+    if write:
+        run_dir = loaded.path.parent.parent
+        update_metrics(run_dir, section, record)
+        from ganzoo.report import write_report
+
+        write_report(run_dir)
+    return record
+
+
+def _evaluate_paired(loaded: LoadedModel, registry: Registry, split: str | None, batch_size: int | None, limit: int,
+                     data_dir: str | Path | None) -> dict[str, Any]:
     entry = loaded.entry
-    if not loaded.model.paired:
-        raise ConfigError(
-            f"model '{entry.model}' generates from noise: there are no held-out targets to compare its samples with "
-            "(sample-quality metrics such as FID are not available yet)"
-        )
     split = split or registry.spec("dataset", entry.dataset).eval_split
     if split is None:
         raise DataError(f"dataset '{entry.dataset}' has no held-out split to evaluate on; pass --split train to score the training data")
@@ -282,11 +304,71 @@ def evaluate(
     from ganzoo.training.trainer import evaluate as score
 
     dev = next(loaded.model.parameters()).device
-    scores = score(loaded.model, loaded.generator, data, batch_size or entry.train.batch_size, dev, limit)
-    record = {"split": split, "items": len(data) if not limit else min(len(data), limit * (batch_size or entry.train.batch_size)),
-              "step": loaded.step, "checkpoint": str(loaded.path), "scores": scores}
-    if write:
-        update_metrics(loaded.path.parent.parent, "heldout", record)
+    batch_size = batch_size or entry.train.batch_size
+    scores = score(loaded.model, loaded.generator, data, batch_size, dev, limit)
+    return {"kind": "paired", "split": split, "items": len(data) if not limit else min(len(data), limit * batch_size),
+            "step": loaded.step, "checkpoint": str(loaded.path), "scores": scores}
+
+
+def evaluate_samples(loaded: LoadedModel, registry: Registry, *, split: str | None = None, samples: int = 2000,
+                     features: str = "auto", weights: str | Path | None = None, seed: int = 0,
+                     data_dir: str | Path | None = None) -> dict[str, Any]:
+    """Sample-quality figures of a generator against real images (see :func:`evaluate`)."""
+    from ganzoo.data import gather
+    from ganzoo.features import FeatureContext, build_features, default_features
+    from ganzoo.quality import PR_NEIGHBOURS, extract, kid_subset_size, sample_scores
+
+    if samples < 10:
+        raise ConfigError("--samples must be at least 10")
+    entry, model = loaded.entry, loaded.model
+    split = split or registry.spec("dataset", entry.dataset).eval_split or "train"
+    data = load_data(registry, entry, data_dir, split)
+    dev = next(model.parameters()).device
+    name = default_features(entry, registry) if features == "auto" else features
+    extractor = build_features(name, FeatureContext(entry, registry, Path(data_dir) if data_dir else None,
+                                                    Path(weights) if weights else None, dev))
+    t0 = time.perf_counter()
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+    picked, others = order[:samples], order[samples : 2 * samples]  # the baseline's real set is disjoint
+    other_data, other_split = data, split
+    if len(others) < len(picked) and split != "train":  # a small held-out split: the baseline's images from training
+        other_data, other_split = load_data(registry, entry, data_dir, "train"), "train"
+        others = torch.randperm(len(other_data), generator=torch.Generator().manual_seed(seed))[: len(picked)]
+    real_f, fake_f, fake_logits, other_f, other_logits = [], [], [], [], []
+    conditioned = False
+    torch.manual_seed(seed)  # caption picks of text-conditional models
+    with torch.no_grad():
+        for i, idx in enumerate(picked.split(250)):
+            batch = gather(data, idx, dev)
+            condition = model.evaluation_condition(batch)
+            conditioned = condition is not None
+            rng = torch.Generator(device=dev).manual_seed(seed * 100003 + i)
+            fake = model.sample(len(idx), condition, rng=rng, net=loaded.generator)
+            real_f.append(extract(extractor, batch["image"])[0])
+            f, lg = extract(extractor, fake)
+            fake_f.append(f)
+            if lg is not None:
+                fake_logits.append(lg)
+        for idx in others.split(250):
+            f, lg = extract(extractor, gather(other_data, idx, dev)["image"])
+            other_f.append(f)
+            if lg is not None:
+                other_logits.append(lg)
+    real, fake = torch.cat(real_f), torch.cat(fake_f)
+    scores = sample_scores(real, fake, torch.cat(fake_logits) if fake_logits else None)
+    record: dict[str, Any] = {
+        "kind": "samples", "split": split, "real_images": len(real), "fake_images": len(fake), "step": loaded.step,
+        "checkpoint": str(loaded.path), "seed": seed, "features": extractor.protocol,
+        "protocol": {"kid_subset_size": kid_subset_size(len(real), len(fake)), "precision_recall_k": PR_NEIGHBOURS,
+                     "conditions": "one sample per real image, with its condition" if conditioned else "noise only",
+                     "libraries": "FID/KID/IS: torchmetrics; precision/recall: torch-fidelity"},
+        "scores": scores,
+    }
+    if sum(len(f) for f in other_f) >= 10:  # what real data scores: the floor (or ceiling) of each figure
+        other = torch.cat(other_f)
+        record["baseline"] = {"what": f"{len(other)} other real images (of the {other_split} split) in place of the samples",
+                              "scores": sample_scores(real, other, torch.cat(other_logits) if other_logits else None)}
+    record["seconds"] = round(time.perf_counter() - t0, 1)
     return record
 
 

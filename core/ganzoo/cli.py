@@ -36,6 +36,7 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
 
     p = sub.add_parser("list", help="list the zoo's entries")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'dcgan-*'")
+    p.add_argument("--reference", action="store_true", help="show each entry's reference figures (measured with its defaults)")
     _common(p)
 
     p = sub.add_parser("plugins", help="list installed plugins, what they register and their load errors")
@@ -70,13 +71,34 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
     p.add_argument("--runs-dir", type=Path)
     _common(p)
 
-    p = sub.add_parser("evaluate", help="score a trained paired model on held-out data (L1, PSNR, SSIM, ...)")
+    p = sub.add_parser("evaluate", help="score a trained model: FID, KID, IS, precision/recall; paired models: L1, PSNR, SSIM")
     p.add_argument("source", metavar="ENTRY-or-CHECKPOINT")
-    p.add_argument("--split", help="dataset split to score (default: the held-out one)")
-    p.add_argument("--batches", type=int, default=0, help="score only this many batches (default: all)")
+    p.add_argument("--samples", type=int, default=2000, help="samples (and real images) for the sample metrics (default 2000)")
+    p.add_argument("--features", default="auto", metavar="NAME",
+                   help="feature extractor: auto (domain for small grey labelled data, else inception-v3), inception-v3, domain, "
+                        "or a plugin's")
+    p.add_argument("--weights", type=Path, metavar="PATH", help="the feature extractor's weights file")
+    p.add_argument("--split", help="dataset split of the real images (default: the held-out one, else train)")
+    p.add_argument("--batches", type=int, default=0, help="paired models: score only this many batches (default: all)")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--runs-dir", type=Path)
+    _common(p)
+
+    p = sub.add_parser("features", help="train (once) and cache the domain feature network of an entry's dataset")
+    p.add_argument("entry")
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--force", action="store_true", help="train again even if a cached network exists")
+    p.add_argument("--data-dir", type=Path)
+    _common(p)
+
+    p = sub.add_parser("report", help="(re)write a run directory's report.html")
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    _common(p)
+
+    p = sub.add_parser("compare", help="several runs' metrics, time and throughput side by side")
+    p.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
     _common(p)
 
     p = sub.add_parser("new-plugin", help="write the skeleton of a plugin package (installs and trains at once)")
@@ -132,14 +154,16 @@ def _show_plugin_warnings_only() -> None:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import list_entries
 
-    table = Table("entry", "model", "dataset", "plugin", "description", box=None, header_style="bold")
+    columns = ["entry", "model", "dataset", "plugin", "reference figures" if args.reference else "description"]
+    table = Table(*columns, box=None, header_style="bold")
     broken = []
     for status in list_entries(args.pattern, registry=args.registry):
         if status.entry is None:
             broken.append(status)
             continue
         e = status.entry
-        table.add_row(e.name, e.model, e.dataset, status.plugin, e.description)
+        figures = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in e.reference.items()) or "-"
+        table.add_row(e.name, e.model, e.dataset, status.plugin, figures if args.reference else e.description)
     console.print(table)
     for status in broken:
         console.print(f"[yellow]unavailable[/] {status.name}: {status.error}", highlight=False)
@@ -209,13 +233,62 @@ def _read_captions(path: Path) -> list[str]:
 def cmd_evaluate(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import evaluate
 
-    record = evaluate(args.source, split=args.split, limit=args.batches, device=args.device, data_dir=args.data_dir,
-                      runs_dir=args.runs_dir, registry=args.registry)
-    table = Table("score", "value", box=None, header_style="bold")
-    for key, value in record["scores"].items():
-        table.add_row(key, f"{value:.4f}")
-    console.print(f"{record['checkpoint']} (step {record['step']}) on the {record['split']} split, {record['items']} items:",
-                  highlight=False, soft_wrap=True)
+    record = evaluate(args.source, split=args.split, limit=args.batches, samples=args.samples, features=args.features,
+                      weights=args.weights, seed=args.seed, device=args.device, data_dir=args.data_dir, runs_dir=args.runs_dir,
+                      registry=args.registry)
+    if record["kind"] == "paired":
+        table = Table("score", "value", box=None, header_style="bold")
+        for key, value in record["scores"].items():
+            table.add_row(key, f"{value:.4f}")
+        console.print(f"{record['checkpoint']} (step {record['step']}) on the {record['split']} split, {record['items']} items:",
+                      highlight=False, soft_wrap=True)
+        console.print(table)
+        return 0
+    scores, baseline = record["scores"], (record.get("baseline") or {}).get("scores", {})
+    table = Table("figure", "value", "samples vs real", "real data (baseline)", box=None, header_style="bold")
+    counts = f"{record['fake_images']} vs {record['real_images']} ({record['split']})"
+    for key, value in scores.items():
+        if key.endswith("_std"):
+            continue
+        std = scores.get(f"{key}_std")
+        shown = f"{value:.4g} ± {std:.2g}" if std is not None else f"{value:.4g}"
+        table.add_row(key, shown, counts if key != "inception_score" else f"{record['fake_images']} samples",
+                      f"{baseline[key]:.4g}" if key in baseline else "")
+    features = record["features"]
+    console.print(f"{record['checkpoint']} (step {record['step']}), features {features['features']} "
+                  f"(weights sha256 {features['weights_sha256'][:12]}, resize {features['resize']}):", highlight=False, soft_wrap=True)
+    console.print(table)
+    if "baseline" in record:
+        console.print(f"baseline: {record['baseline']['what']}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_features(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.api import load_entry
+    from ganzoo.features import load_domain_features, train_domain_features
+
+    entry = load_entry(args.entry, registry=args.registry)
+    path = train_domain_features(entry, args.registry, args.data_dir, epochs=args.epochs, force=args.force)
+    protocol = load_domain_features(path).protocol
+    console.print(f"domain feature network of '{entry.dataset}': {path} (held-out accuracy "
+                  f"{protocol['classifier_held_out_accuracy']:.3f}, sha256 {protocol['weights_sha256'][:12]})", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.report import write_report
+
+    console.print(f"wrote {write_report(args.run_dir)}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.report import compare_runs
+
+    header, rows = compare_runs(args.run_dirs)
+    table = Table(*header, box=None, header_style="bold")
+    for row in rows:
+        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v if v is not None else "") for v in row])
     console.print(table)
     return 0
 
@@ -230,7 +303,7 @@ def cmd_new_plugin(args: argparse.Namespace, console: Console) -> int:
 
 
 COMMANDS = {"new-plugin": cmd_new_plugin, "list": cmd_list, "plugins": cmd_plugins, "info": cmd_info, "run": cmd_run, "sample": cmd_sample,
-            "evaluate": cmd_evaluate}
+            "evaluate": cmd_evaluate, "features": cmd_features, "report": cmd_report, "compare": cmd_compare}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -34,7 +34,7 @@ from ganzoo.specs import TrainConfig, ZooEntry
 if TYPE_CHECKING:
     from ganzoo.plugins import Registry
 
-ENTRY_KEYS = ("description", "model", "dataset", "loss", "model_options", "dataset_options", "loss_options", "train")
+ENTRY_KEYS = ("description", "model", "dataset", "loss", "model_options", "dataset_options", "loss_options", "train", "reference")
 REQUIRED_KEYS = ("model", "dataset", "loss", "train")
 OPTION_BLOCKS = ("model_options", "dataset_options", "loss_options", "train")
 
@@ -125,7 +125,11 @@ def build_entry(name: str, raw: dict[str, Any], origin: str, registry: Registry)
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise ConfigError(f"{where}: 'description' must be a string")
-    return ZooEntry(name, raw["model"], raw["dataset"], raw["loss"], description, train=train, source=origin, **options)
+    reference = raw.get("reference") or {}
+    if not isinstance(reference, dict) or not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in reference.values()):
+        raise ConfigError(f"{where}: 'reference' must map figure names to numbers (and 'measured' to a note)")
+    return ZooEntry(name, raw["model"], raw["dataset"], raw["loss"], description, train=train, source=origin,
+                    reference=dict(reference), **options)
 
 
 def _spec(registry: Registry, kind: str, name: str, where: str) -> Any:

@@ -20,7 +20,7 @@ import pluggy
 if TYPE_CHECKING:
     import torch
 
-    from ganzoo.specs import CommandSpec, DatasetSpec, LossSpec, ModelSpec
+    from ganzoo.specs import CommandSpec, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec
     from ganzoo.training import Run
 
 hookspec = pluggy.HookspecMarker("ganzoo")
@@ -47,6 +47,15 @@ def ganzoo_register_datasets() -> list[DatasetSpec]:
 @hookspec
 def ganzoo_register_losses() -> list[LossSpec]:
     """Return the adversarial losses this plugin provides (called once per registry build)."""
+
+
+@hookspec
+def ganzoo_register_feature_extractors() -> list[FeatureExtractorSpec]:
+    """Return feature networks for sample-quality metrics (``ganzoo evaluate --features NAME``).
+
+    Called once per registry build. ganzoo registers ``inception-v3`` and ``domain`` this
+    way; a plugin can add, say, a CLIP or DINOv2 extractor for its own domain.
+    """
 
 
 @hookspec

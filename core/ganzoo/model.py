@@ -169,6 +169,13 @@ class GANModel(nn.Module):
         """Images per row of a preview grid (0: a square grid)."""
         return self.num_classes if 0 < self.num_classes <= 16 else 0
 
+    def evaluation_condition(self, batch: Batch) -> Tensor | None:
+        """The condition of one sample per real item of ``batch`` (``labels`` of :meth:`sample`),
+        so that sample-quality metrics compare like with like: the batch's class labels for a
+        class-conditional model, ``None`` for an unconditional one. Text-conditional models
+        return the items' caption embeddings."""
+        return batch["label"] if self.num_classes else None
+
     def evaluate_batch(self, batch: Batch, net: nn.Module | None = None) -> dict[str, Tensor]:
         """Per-item scores (each a (B,) tensor) of the model on a held-out batch.
 

@@ -22,7 +22,7 @@ import pluggy
 from ganzoo import hookspecs
 from ganzoo.config import ZooSource, apply_overrides, build_entry, read_zoo_file
 from ganzoo.errors import ConfigError, GanzooError, PluginError, unknown_name
-from ganzoo.specs import CommandSpec, DatasetSpec, LossSpec, ModelSpec, ZooEntry
+from ganzoo.specs import CommandSpec, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec, ZooEntry
 
 ENTRY_POINT_GROUP = "ganzoo"
 DEFAULT_ZOO = Path(__file__).with_name("zoo.yaml")
@@ -30,7 +30,7 @@ API_VERSION = 1  # the hook API; a plugin may declare the one it was written for
 DISABLE_ENV = "GANZOO_DISABLE_PLUGINS"  # comma-separated plugin names not to load
 
 
-PLURAL = {"model": "models", "dataset": "datasets", "loss": "losses", "command": "commands"}
+PLURAL = {"model": "models", "dataset": "datasets", "loss": "losses", "command": "commands", "feature extractor": "feature extractors"}
 
 
 class PluginWarning(UserWarning):
@@ -150,6 +150,7 @@ class Registry:
         self.datasets: dict[str, DatasetSpec] = {}
         self.losses: dict[str, LossSpec] = {}
         self.commands: dict[str, CommandSpec] = {}
+        self.features: dict[str, FeatureExtractorSpec] = {}
         self._owner: dict[tuple[str, str], str] = {}
         self.entries: dict[str, EntryStatus] = {}
 
@@ -160,6 +161,7 @@ class Registry:
         self._collect("dataset", "ganzoo_register_datasets", DatasetSpec, self.datasets)
         self._collect("loss", "ganzoo_register_losses", LossSpec, self.losses)
         self._collect("command", "ganzoo_commands", CommandSpec, self.commands)
+        self._collect("feature extractor", "ganzoo_register_feature_extractors", FeatureExtractorSpec, self.features)
 
     def _collect(self, kind: str, hook: str, spec_type: type, target: dict[str, Any]) -> None:
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
@@ -233,7 +235,7 @@ class Registry:
         return build_entry(name, apply_overrides(status.raw, list(overrides)), status.source, self)
 
     def spec(self, kind: str, name: str) -> Any:
-        table = {"model": self.models, "dataset": self.datasets, "loss": self.losses}[kind]
+        table = {"model": self.models, "dataset": self.datasets, "loss": self.losses, "feature extractor": self.features}[kind]
         if name not in table:
             raise ConfigError(unknown_name(kind, name, table))
         return table[name]

@@ -85,6 +85,20 @@ class LossSpec:
 
 
 @dataclass(frozen=True)
+class FeatureExtractorSpec:
+    """A feature network for sample-quality metrics: ``build(context)`` returns a
+    :class:`ganzoo.features.FeatureExtractor` (images in [-1, 1] -> features, logits).
+
+    ``context`` is a :class:`ganzoo.features.FeatureContext`: the entry, the registry,
+    the data directory, the ``--weights`` path and the device.
+    """
+
+    name: str
+    build: Callable[[Any], Any]
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class CommandSpec:
     """A ``ganzoo`` sub-command contributed by a plugin (e.g. ``ganzoo translate``).
 
@@ -149,6 +163,7 @@ class ZooEntry:
     dataset_options: dict[str, Any] = field(default_factory=dict)
     loss_options: dict[str, Any] = field(default_factory=dict)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=1000))
+    reference: dict[str, Any] = field(default_factory=dict)  # figures measured with these defaults, and when/where ('measured')
     source: str = ""  # the file (or plugin) the entry came from
 
     def to_dict(self) -> dict[str, Any]:

@@ -106,9 +106,9 @@ def _finish(images: Tensor, captions: list[list[str]], vocabulary: tuple[str, ..
     flat = [c for cs in captions for c in (cs * k)[:k]]
     ids, _ = encode(flat, vocabulary, config.max_words)
     tensors = {"image": images.contiguous(), "caption": ids.view(len(images), k, config.max_words)}
-    if labels is not None:
+    if labels is not None:  # the digits' classes: not for training, for judging samples (domain features)
         tensors["label"] = labels
-    return ImageData(tensors, vocabulary=vocabulary)
+    return ImageData(tensors, vocabulary=vocabulary, num_classes=10 if labels is not None else 0)
 
 
 # ---------------------------------------------------------------- a folder of captioned images

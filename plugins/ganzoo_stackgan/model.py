@@ -151,6 +151,10 @@ class StackGAN(GANModel):
         images = (net or self.generator)(z, labels, self.stage)
         return F.interpolate(images, scale_factor=4, mode="nearest") if self.stage == 1 else images
 
+    def evaluation_condition(self, batch: Batch) -> Tensor:
+        """One of each real image's captions, embedded: samples for the captions of the real set."""
+        return self.embed(batch)
+
     def preview_inputs(self, examples: Batch, n: int, rng: torch.Generator) -> Batch:
         """Fixed noise and the first caption of held-out images spread over the data."""
         texts = examples["caption"] if "caption" in examples else examples["embedding"]

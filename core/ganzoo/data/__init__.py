@@ -246,16 +246,16 @@ def eval_batches(data: Dataset, batch_size: int, device: torch.device, limit: in
     if limit > 0:
         starts = starts[:limit]
     for start in starts:
-        yield _gather(data, torch.arange(start, min(start + batch_size, n)), device)
+        yield gather(data, torch.arange(start, min(start + batch_size, n)), device)
 
 
 def spread_items(data: Dataset, n: int, device: torch.device) -> dict[str, Tensor]:
     """``n`` items spread evenly over ``data`` (all of it if smaller), plain, as one batch:
     previews then show every part of a dataset stored in class order."""
-    return _gather(data, torch.linspace(0, len(data) - 1, min(n, len(data))).round().long(), device)
+    return gather(data, torch.linspace(0, len(data) - 1, min(n, len(data))).round().long(), device)
 
 
-def _gather(data: Dataset, idx: Tensor, device: torch.device) -> dict[str, Tensor]:
+def gather(data: Dataset, idx: Tensor, device: torch.device) -> dict[str, Tensor]:
     """Items ``idx`` without augmentation, as one batch on ``device`` in model range."""
     if isinstance(data, ImageData):
         batch = {k: t[idx] for k, t in data.tensors.items()}
