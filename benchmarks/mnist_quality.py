@@ -29,6 +29,7 @@ from torch import nn
 import ganzoo
 from common import header, runs
 from ganzoo.api import load_data
+from ganzoo.features import jitter  # small rotations, scalings and shifts
 
 SAMPLES = 2000
 CONFIDENCE = 0.9
@@ -45,21 +46,6 @@ class DigitClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
-
-
-def jitter(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """Small random rotations, scalings and shifts (the classifier must read imperfect digits)."""
-    n = x.shape[0]
-    angle = (torch.rand(n, generator=g) - 0.5) * 0.3
-    scale = 1 + (torch.rand(n, generator=g) - 0.5) * 0.2
-    theta = torch.zeros(n, 2, 3)
-    theta[:, 0, 0] = scale * torch.cos(angle)
-    theta[:, 0, 1] = -scale * torch.sin(angle)
-    theta[:, 1, 0] = scale * torch.sin(angle)
-    theta[:, 1, 1] = scale * torch.cos(angle)
-    theta[:, :, 2] = (torch.rand(n, 2, generator=g) - 0.5) * 0.2
-    grid = F.affine_grid(theta, x.shape, align_corners=False)
-    return F.grid_sample(x + 1, grid, align_corners=False) - 1
 
 
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, epochs: int = 8, seed: int = 0) -> tuple[DigitClassifier, dict]:

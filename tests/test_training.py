@@ -204,6 +204,16 @@ def test_bf16_autocast_trains_on_cpu(tiny_registry, tmp_path):
     assert run.precision == "bf16" and run.status == "finished"
 
 
+def test_compile_option_trains_and_keeps_checkpoint_keys(tiny_registry, tmp_path):
+    plain = ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "plain", device="cpu")
+    compiled = ganzoo.train("tiny", overrides=["train.compile=true"], registry=tiny_registry, run_dir=tmp_path / "c", device="cpu")
+    assert compiled.status == "finished"
+    saved = ckpt.load(tmp_path / "c" / "checkpoints" / "last.pt")["model"]
+    assert saved.keys() == plain.model.state_dict().keys()  # no _orig_mod. prefixes: loads anywhere
+    for name, value in saved.items():
+        assert torch.allclose(value, plain.model.state_dict()[name], atol=1e-5), name  # same math as eager
+
+
 def test_fp16_needs_cuda(tiny_registry, tmp_path):
     with pytest.raises(ganzoo.ConfigError, match="fp16 needs a CUDA device"):
         ganzoo.train("tiny", overrides=["train.precision=fp16"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")

@@ -162,8 +162,10 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
             broken.append(status)
             continue
         e = status.entry
-        figures = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in e.reference.items()) or "-"
-        table.add_row(e.name, e.model, e.dataset, status.plugin, figures if args.reference else e.description)
+        figures = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in e.reference.items() if k != "measured")
+        if "measured" in e.reference:
+            figures += f" (measured {e.reference['measured']})"
+        table.add_row(e.name, e.model, e.dataset, status.plugin, (figures or "-") if args.reference else e.description)
     console.print(table)
     for status in broken:
         console.print(f"[yellow]unavailable[/] {status.name}: {status.error}", highlight=False)
@@ -197,9 +199,14 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import train
 
+    from ganzoo.training import distributed
+
     resume = None if args.resume is None else (args.resume or args.entry)
-    run = train(args.entry, overrides=args.overrides, registry=args.registry, run_dir=args.run_dir, runs_dir=args.runs_dir,
-                resume=resume, device=args.device, data_dir=args.data_dir)
+    try:
+        run = train(args.entry, overrides=args.overrides, registry=args.registry, run_dir=args.run_dir, runs_dir=args.runs_dir,
+                    resume=resume, device=args.device, data_dir=args.data_dir)
+    finally:
+        distributed.shutdown()
     return 0 if run.status == "finished" else 130
 
 

@@ -108,10 +108,12 @@ class GANModel(nn.Module):
         """Loss of the discriminator on a batch of real data and as many fresh fakes."""
         real = batch["image"]
         real_labels = batch.get("label") if self.num_classes else None
-        with torch.no_grad():
-            fake_labels = self.sample_labels(real.shape[0], real.device)
-            fake = self.sample(real.shape[0], fake_labels)
-        return self.judge(real, fake, loss, real_labels, fake_labels)
+        fake_labels = self.sample_labels(real.shape[0], real.device)
+        fake = self.sample(real.shape[0], fake_labels)  # with its graph when the generator trains this step
+        # the generator's update reuses these fakes (one generator forward per step, as in the
+        # DCGAN paper's loop); the discriminator's sees them detached
+        self._fakes = (fake, fake_labels) if fake.requires_grad else None
+        return self.judge(real, fake.detach(), loss, real_labels, fake_labels)
 
     def judge(self, real: Tensor, fake: Tensor, loss: GANLoss, real_labels: Tensor | None = None,
               fake_labels: Tensor | None = None, scale: float = 1.0) -> StepOutput:
@@ -128,11 +130,16 @@ class GANModel(nn.Module):
         return StepOutput(d_loss, metrics)
 
     def generator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
-        """Loss of the generator on as many fresh fakes as the batch has images."""
+        """Loss of the generator on the fakes of the discriminator's step just before (or as
+        many fresh ones as the batch has images)."""
         n = batch["image"].shape[0]
-        device = batch["image"].device
-        labels = self.sample_labels(n, device)
-        fake_logits = self.discriminator(self.sample(n, labels), labels)
+        fakes, self._fakes = getattr(self, "_fakes", None), None
+        if fakes is not None and fakes[0].shape[0] == n:
+            fake, labels = fakes
+        else:  # no discriminator step before this one (or it drew another count)
+            labels = self.sample_labels(n, batch["image"].device)
+            fake = self.sample(n, labels)
+        fake_logits = self.discriminator(fake, labels)
         g_loss = loss.generator(fake_logits)
         return StepOutput(g_loss, {"g_loss": g_loss.detach()})
 

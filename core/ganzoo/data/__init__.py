@@ -152,14 +152,15 @@ class DeviceBatches(_Batches):
     full batches).
     """
 
-    def __init__(self, data: ImageData, batch_size: int, device: torch.device, seed: int) -> None:
-        _check_batch_size(batch_size, len(data))
+    def __init__(self, data: ImageData, batch_size: int, device: torch.device, seed: int, rank: int = 0, world: int = 1) -> None:
+        _check_batch_size(batch_size * world, len(data))
         self.tensors = {k: t.to(device) for k, t in data.tensors.items()}
         self.n = len(data)
         self.batch_size = batch_size
         self.device = device
         self.seed = seed
-        self.batches_per_epoch = self.n // batch_size
+        self.rank, self.world = rank, world
+        self.batches_per_epoch = self.n // (batch_size * world)
         self.epoch = 0  # epochs completed
         self.index = 0  # batches drawn in the current epoch
         self._order: Tensor | None = None
@@ -167,7 +168,7 @@ class DeviceBatches(_Batches):
     def _draw(self) -> dict[str, Tensor]:
         if self._order is None:
             self._order = _order(self.n, self.seed, self.epoch).to(self.device)
-        start = self.index * self.batch_size
+        start = (self.index * self.world + self.rank) * self.batch_size  # this process's share of the global batch
         idx = self._order[start : start + self.batch_size]
         return {k: to_model_range(t.index_select(0, idx)) for k, t in self.tensors.items()}
 
@@ -203,19 +204,22 @@ class StreamBatches(_Batches):
     """Batches of an :class:`ItemData` read by a ``DataLoader``, with the interface of
     :class:`DeviceBatches` (``next``, ``epoch``, ``state_dict``)."""
 
-    def __init__(self, data: ItemData, batch_size: int, device: torch.device, seed: int, workers: int = 0) -> None:
-        _check_batch_size(batch_size, len(data))
+    def __init__(self, data: ItemData, batch_size: int, device: torch.device, seed: int, workers: int = 0,
+                 rank: int = 0, world: int = 1) -> None:
+        _check_batch_size(batch_size * world, len(data))
         self.data, self.batch_size, self.device, self.seed = data, batch_size, device, seed
+        self.rank, self.world = rank, world
         self.workers = default_workers(device) if workers < 0 else workers
         self.n = len(data)
-        self.batches_per_epoch = self.n // batch_size
+        self.batches_per_epoch = self.n // (batch_size * world)
         self.epoch = 0
         self.index = 0
         self._it: Iterator[dict[str, Tensor]] | None = None
 
     def _loader(self) -> Iterator[dict[str, Tensor]]:
-        positions = range(self.index * self.batch_size, self.batches_per_epoch * self.batch_size)
-        sampler = torch.utils.data.BatchSampler(positions, self.batch_size, drop_last=True)
+        bs, world, rank = self.batch_size, self.world, self.rank
+        positions = [(i * world + rank) * bs + j for i in range(self.index, self.batches_per_epoch) for j in range(bs)]
+        sampler = torch.utils.data.BatchSampler(positions, bs, drop_last=True)  # this process's share of each global batch
         return iter(torch.utils.data.DataLoader(
             _Positions(self.data, self.seed, self.epoch), batch_sampler=sampler, num_workers=self.workers,
             pin_memory=self.device.type == "cuda", persistent_workers=False,
@@ -231,11 +235,14 @@ class StreamBatches(_Batches):
         self._it = None
 
 
-def make_batches(data: Dataset, batch_size: int, device: torch.device, seed: int, workers: int = -1) -> DeviceBatches | StreamBatches:
-    """The training batch stream of a dataset of either kind."""
+def make_batches(data: Dataset, batch_size: int, device: torch.device, seed: int, workers: int = -1, rank: int = 0,
+                 world: int = 1) -> DeviceBatches | StreamBatches:
+    """The training batch stream of a dataset of either kind. With ``world`` processes, every
+    process draws the same order and takes slice ``rank`` of each global batch of
+    ``batch_size * world`` items (a distributed sampler)."""
     if isinstance(data, ImageData):
-        return DeviceBatches(data, batch_size, device, seed)
-    return StreamBatches(data, batch_size, device, seed, workers)
+        return DeviceBatches(data, batch_size, device, seed, rank, world)
+    return StreamBatches(data, batch_size, device, seed, workers, rank, world)
 
 
 def eval_batches(data: Dataset, batch_size: int, device: torch.device, limit: int = 0) -> Iterator[dict[str, Tensor]]:

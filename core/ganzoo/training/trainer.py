@@ -31,6 +31,7 @@ from ganzoo.losses import GANLoss
 from ganzoo.model import GANModel, Phase
 from ganzoo.specs import ZooEntry
 from ganzoo.training import checkpoint as ckpt
+from ganzoo.training import distributed
 
 
 def select_device(name: str = "auto") -> torch.device:
@@ -96,6 +97,8 @@ class Run:
     eval_data: Dataset | None = None  # the held-out split, for paired models whose dataset has one
     eval_split: str | None = None
     provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # which plugin (and version) gave model, dataset, loss
+    place: distributed.Distributed = distributed.SINGLE  # this process's rank among the torchrun processes
+    losses: nn.Module | None = None  # the model's loss step, inside DistributedDataParallel when distributed
     extras: dict[str, Any] = field(default_factory=dict)  # free room for plugins' per-run data
     _nonfinite: Tensor | None = None
 
@@ -208,6 +211,18 @@ def evaluate(model: GANModel, net: nn.Module, data: Dataset, batch_size: int, de
     return {key: total / count for key, total in sums.items()}
 
 
+def _compile(model: GANModel) -> None:
+    """``torch.compile`` each trainable network in place (its state-dict keys unchanged).
+    Where compiling fails (no C++ compiler, an unsupported platform or operator), dynamo
+    falls back to eager execution with a warning instead of stopping the run."""
+    import torch._dynamo
+
+    torch._dynamo.config.suppress_errors = True
+    for module in model.children():
+        if any(p.requires_grad for p in module.parameters()):
+            module.compile()
+
+
 def _rng_state() -> dict[str, Any]:
     return {
         "torch": torch.get_rng_state(),
@@ -250,7 +265,7 @@ class Trainer:
 
     def __init__(self, registry: Any, *, device: str = "auto", data_dir: Path | None = None) -> None:
         self.registry = registry
-        self.device = select_device(device)
+        self.place, self.device = distributed.setup(select_device(device))
         self.data_dir = data_dir
 
     def setup(self, entry: ZooEntry, run_dir: Path) -> Run:
@@ -263,11 +278,16 @@ class Trainer:
         model = build_model(self.registry, entry, data.info)
         model.setup_training()
         model.to(self.device)
+        if train.channels_last and self.device.type == "cuda":
+            model.to(memory_format=torch.channels_last)
+        if train.compile:
+            _compile(model)
+        losses = distributed.wrap(model, self.device, self.place, train.sync_batchnorm)
         eval_split = self.registry.spec("dataset", entry.dataset).eval_split
         eval_data = load_data(self.registry, entry, self.data_dir, eval_split) if eval_split and model.paired else None
         loss_spec = self.registry.spec("loss", entry.loss)
         loss = loss_spec.build(loss_spec.config(**entry.loss_options))
-        batches = make_batches(data, train.batch_size, self.device, train.seed, train.workers)
+        batches = make_batches(data, train.batch_size, self.device, train.seed, train.workers, self.place.rank, self.place.world)
         groups = model.parameter_groups()
         optimizers = {k: make_optimizer(p, train.lr_d if k.startswith("d") else train.lr_g, train.betas, self.device)
                       for k, p in groups.items()}
@@ -282,16 +302,21 @@ class Trainer:
         preview_inputs = model.preview_inputs(examples, train.grid_size, rng)
         return Run(entry, run_dir, self.device, precision, model, loss, data, batches, optimizers, total,
                    self.registry.pm, ema, scaler, schedule=schedule, preview_inputs=preview_inputs, eval_data=eval_data,
-                   eval_split=eval_split if eval_data is not None else None, provenance=provenance(self.registry, entry))
+                   eval_split=eval_split if eval_data is not None else None, provenance=provenance(self.registry, entry),
+                   place=self.place, losses=losses)
 
     def fit(self, entry: ZooEntry, run_dir: Path, resume: Path | None = None) -> Run:
         run = self.setup(entry, run_dir)  # data, model and options fail here, before anything is written
         if resume is not None:
             restore(run, ckpt.load(resume, map_location=run.device))
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(entry.to_dict(), sort_keys=False))
+        if run.place.world > 1:  # the same weights everywhere, different noise and dropout in each process
+            _seed_everything(hash((entry.train.seed, run.place.rank, run.step)) % 2**62)
         pm = self.registry.pm
-        callbacks = [cb for group in pm.hook.ganzoo_callbacks(run=run) for cb in group or []]
+        callbacks = []
+        if run.place.is_main:  # logs, samples, checkpoints and reports: rank 0 only
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / "config.yaml").write_text(yaml.safe_dump(entry.to_dict(), sort_keys=False))
+            callbacks = [cb for group in pm.hook.ganzoo_callbacks(run=run) for cb in group or []]
         for cb in callbacks:
             pm.register(cb)
         try:
@@ -309,9 +334,16 @@ class Trainer:
                 pm.unregister(cb)
         return run
 
+    def run_steps(self, run: Run, n: int) -> None:
+        """``n`` more steps of ``run`` through the loop, without the run's callbacks and
+        without writing anything (the speed benchmark times this)."""
+        run.total_steps = run.step + n
+        self._loop(run)
+
     def _loop(self, run: Run) -> None:
         train = run.entry.train
         model, loss, hook = run.model, run.loss, run.pm.hook
+        losses = run.losses if run.losses is not None else distributed.LossStep(model)
         groups = model.parameter_groups()
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(run.precision)
         autocast = torch.autocast(run.device.type, dtype=dtype, enabled=dtype is not None)
@@ -344,14 +376,14 @@ class Trainer:
                 for opt in opt_d:
                     opt.zero_grad(set_to_none=True)
                 with autocast:
-                    out_d = model.discriminator_loss(batch, loss)
+                    out_d = losses("d", batch, loss)
                 _backward_step(out_d.loss, opt_d, scaler)
 
             for opt in opt_g:
                 opt.zero_grad(set_to_none=True)
             with _frozen(d_params):
                 with autocast:
-                    out_g = model.generator_loss(batch, loss)
+                    out_g = losses("g", batch, loss)
                 _backward_step(out_g.loss, opt_g, scaler)
             if scaler is not None:
                 scaler.update()

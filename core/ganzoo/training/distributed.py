@@ -1,0 +1,102 @@
+"""Training on several processes with PyTorch's own engine: torchrun + DistributedDataParallel.
+
+``torchrun --nproc-per-node N -m ganzoo run ENTRY`` starts N copies of the command; each
+finds its rank in the environment torchrun sets (``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``,
+``MASTER_ADDR``/``MASTER_PORT``) and joins the process group: NCCL between GPUs (one GPU
+per process, ``cuda:LOCAL_RANK``), gloo between CPU processes. Multi-node runs use
+torchrun's rendezvous options (``--nnodes``, ``--rdzv-backend c10d --rdzv-endpoint
+HOST:PORT``) unchanged.
+
+What DDP wraps is the model's pair of loss computations (:class:`LossStep`), so the
+gradients of whatever networks a model's step touches are averaged across processes,
+whatever the model's structure (several networks, phases, frozen parts). The model object
+itself stays unwrapped: checkpoints, previews and sampling read the same weights, with
+the same keys, as a single-process run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from ganzoo.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Distributed:
+    rank: int
+    local_rank: int
+    world: int
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+SINGLE = Distributed(0, 0, 1)
+
+
+def from_environment() -> Distributed:
+    """The process's place in a torchrun job (rank 0 of 1 when not started by torchrun)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return SINGLE
+    return Distributed(int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0")), world)
+
+
+def setup(device: torch.device) -> tuple[Distributed, torch.device]:
+    """Join the process group when started by torchrun; the device this process trains on."""
+    place = from_environment()
+    if place.world == 1:
+        return place, device
+    if device.type == "cuda":
+        device = torch.device("cuda", place.local_rank)
+        torch.cuda.set_device(device)
+    if device.type == "mps":
+        raise ConfigError("distributed training needs CUDA devices or CPUs (gloo), not Apple MPS")
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return place, device
+
+
+class LossStep(nn.Module):
+    """The model's discriminator and generator losses as one ``forward`` (what DDP wraps)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, part: str, batch: dict, loss: object):
+        return self.model.discriminator_loss(batch, loss) if part == "d" else self.model.generator_loss(batch, loss)
+
+
+def wrap(model: nn.Module, device: torch.device, place: Distributed, sync_batchnorm: bool = False) -> nn.Module:
+    """``LossStep(model)``, inside DistributedDataParallel when there are several processes.
+
+    Parameters a step does not reach (the generator in the discriminator's step, networks
+    a phase freezes) are expected: ``find_unused_parameters``. Batch-norm statistics are
+    rank 0's, broadcast at each step (DDP's default), or synchronised across processes per
+    batch with ``sync_batchnorm`` (CUDA only).
+    """
+    if sync_batchnorm:
+        if place.world == 1:
+            return LossStep(model)
+        if device.type != "cuda":
+            raise ConfigError("train.sync_batchnorm needs CUDA devices (PyTorch's SyncBatchNorm does not run on the CPU)")
+        nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    step = LossStep(model)
+    if place.world == 1:
+        return step
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(step, device_ids=ids, find_unused_parameters=True)
+
+
+def shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
