@@ -126,6 +126,13 @@ def test_a_plugin_feature_extractor_scores_a_generator(registry, tiny_run):
     assert stored["scores"] == pytest.approx(record["scores"])
 
 
+def test_train_eval_samples_scores_the_generator_at_the_end(registry, cache, tmp_path):
+    run = ganzoo.train("tiny", overrides=["train.eval_samples=40"], registry=registry, run_dir=tmp_path / "e", device="cpu")
+    record = json.loads((run.run_dir / "metrics.json").read_text())["samples-domain"]
+    assert record["fake_images"] == 40 and record["step"] == 6 and "fid" in record["scores"]
+    assert "samples-domain" in (run.run_dir / "report.html").read_text()
+
+
 def test_unknown_feature_extractor_suggests_the_closest(registry, tiny_run):
     with pytest.raises(ganzoo.ConfigError, match="did you mean 'meanpool'"):
         ganzoo.evaluate(tiny_run, features="meanpol", registry=registry, device="cpu")

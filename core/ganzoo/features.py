@@ -186,11 +186,20 @@ def train_domain_net(images: Tensor, labels: Tensor, num_classes: int, *, epochs
     """A :class:`DomainNet` trained on ``images`` in [-1, 1] (B, C, H, W) with ``labels``;
     returns it (in eval mode) and its accuracy on ``held_out`` images kept out of training."""
     g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
     order = torch.randperm(len(images), generator=g)
     held_out = min(held_out, len(images) // 10)
     val, train = order[:held_out], order[held_out:]
-    net = DomainNet(images.shape[1], num_classes)
+    with torch.random.fork_rng(), torch.enable_grad():  # the caller's RNG untouched; callers may be under no_grad
+        torch.manual_seed(seed)  # initial weights and dropout
+        net = DomainNet(images.shape[1], num_classes)
+        _fit(net, images, labels, train, epochs, g)
+    net.eval()
+    with torch.no_grad():
+        accuracy = (net(images[val])[1].argmax(1) == labels[val]).float().mean().item() if held_out else float("nan")
+    return net, accuracy
+
+
+def _fit(net: DomainNet, images: Tensor, labels: Tensor, train: Tensor, epochs: int, g: torch.Generator) -> None:
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     for _ in range(epochs):
         net.train()
@@ -201,10 +210,6 @@ def train_domain_net(images: Tensor, labels: Tensor, num_classes: int, *, epochs
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-    net.eval()
-    with torch.no_grad():
-        accuracy = (net(images[val])[1].argmax(1) == labels[val]).float().mean().item() if held_out else float("nan")
-    return net, accuracy
 
 
 def domain_path(entry: ZooEntry) -> Path:

@@ -110,10 +110,20 @@ class GANModel(nn.Module):
         real_labels = batch.get("label") if self.num_classes else None
         fake_labels = self.sample_labels(real.shape[0], real.device)
         fake = self.sample(real.shape[0], fake_labels)  # with its graph when the generator trains this step
-        # the generator's update reuses these fakes (one generator forward per step, as in the
-        # DCGAN paper's loop); the discriminator's sees them detached
-        self._fakes = (fake, fake_labels) if fake.requires_grad else None
+        self.keep_fakes(fake, fake_labels)
         return self.judge(real, fake.detach(), loss, real_labels, fake_labels)
+
+    def keep_fakes(self, fake: Tensor, *extra: Tensor | None) -> None:
+        """Keep the fakes of this step's discriminator update (and ``extra``, e.g. their labels)
+        for the generator's update: one generator forward per step, as in the DCGAN paper's
+        loop. Only fakes with a graph (the generator trains in this phase) are kept."""
+        self._fakes = (fake, *extra) if fake.requires_grad else None
+
+    def take_fakes(self, n: int) -> tuple[Tensor, ...] | None:
+        """What :meth:`keep_fakes` kept in this step (once), or ``None``: no discriminator
+        update came before, or it drew a different number of fakes."""
+        fakes, self._fakes = getattr(self, "_fakes", None), None
+        return fakes if fakes is not None and fakes[0].shape[0] == n else None
 
     def judge(self, real: Tensor, fake: Tensor, loss: GANLoss, real_labels: Tensor | None = None,
               fake_labels: Tensor | None = None, scale: float = 1.0) -> StepOutput:
@@ -133,10 +143,10 @@ class GANModel(nn.Module):
         """Loss of the generator on the fakes of the discriminator's step just before (or as
         many fresh ones as the batch has images)."""
         n = batch["image"].shape[0]
-        fakes, self._fakes = getattr(self, "_fakes", None), None
-        if fakes is not None and fakes[0].shape[0] == n:
+        fakes = self.take_fakes(n)
+        if fakes is not None:
             fake, labels = fakes
-        else:  # no discriminator step before this one (or it drew another count)
+        else:
             labels = self.sample_labels(n, batch["image"].device)
             fake = self.sample(n, labels)
         fake_logits = self.discriminator(fake, labels)

@@ -58,14 +58,16 @@ class Pix2Pix(GANModel):
 
     def discriminator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
         source, target = batch["input"], batch["image"]
-        with torch.no_grad():
-            fake = self.generator(source)
+        fake = self.generator(source)
+        self.keep_fakes(fake)  # the generator's update of this step reuses them (same batch)
+        fake = fake.detach()
         # the pairs (input, target) and (input, output); halved as in the paper: D learns slower than G
         return self.judge(torch.cat([source, target], 1), torch.cat([source, fake], 1), loss, scale=0.5)
 
     def generator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
         source, target = batch["input"], batch["image"]
-        fake = self.generator(source)
+        kept = self.take_fakes(len(source))
+        fake = kept[0] if kept is not None else self.generator(source)
         adversarial = loss.generator(self.discriminator(torch.cat([source, fake], 1)))
         l1 = (fake - target).abs().mean()
         return StepOutput(adversarial + self.l1_weight * l1, {"g_loss": adversarial.detach(), "l1": l1.detach()})

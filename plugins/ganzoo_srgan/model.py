@@ -71,12 +71,13 @@ class SRGAN(GANModel):
     # ------------------------------------------------------------ the adversarial step
 
     def discriminator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
-        with torch.no_grad():
-            fake = self.generator(batch["input"])
-        return self.judge(batch["image"], fake, loss)
+        fake = self.generator(batch["input"])
+        self.keep_fakes(fake)  # the generator's update of this step reuses them (same batch)
+        return self.judge(batch["image"], fake.detach(), loss)
 
     def generator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
-        sr, hr = self.generator(batch["input"]), batch["image"]
+        kept = self.take_fakes(len(batch["input"]))
+        sr, hr = kept[0] if kept is not None else self.generator(batch["input"]), batch["image"]
         mse = F.mse_loss(sr, hr)
         if self.phase == "pretrain":
             return StepOutput(mse, {"mse": mse.detach()})

@@ -1,4 +1,5 @@
-"""Held-out scores at the end of a run, into ``metrics.json`` (paired models: L1, PSNR, SSIM, …)."""
+"""Scores at the end of a run, into ``metrics.json``: held-out L1, PSNR, SSIM, … of paired
+models; with ``train.eval_samples``, FID / KID / precision / recall of a generator's samples."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ class Evaluation:
 
     @hookimpl
     def ganzoo_train_end(self, run, status: str) -> None:
-        if status != "finished" or run.eval_data is None:
+        if status != "finished":
+            return
+        if run.entry.train.eval_samples and not run.model.paired:
+            self.sample_quality(run)
+        if run.eval_data is None:
             return
         scores = run.evaluate()
         if not scores:
@@ -31,3 +36,16 @@ class Evaluation:
         run.extras["heldout"] = record
         shown = "  ".join(f"{k} {v:.4g}" for k, v in scores.items())
         self.console.print(f"held-out {run.eval_split} ({len(run.eval_data)} items): {shown}", highlight=False)
+
+    def sample_quality(self, run) -> None:
+        """``train.eval_samples`` samples scored as ``ganzoo evaluate`` does (default features)."""
+        from ganzoo.api import LoadedModel, evaluate_samples
+        from ganzoo.training.trainer import _eval_mode
+
+        with _eval_mode(run.sampling_generator) as net:
+            loaded = LoadedModel(run.entry, run.model, net, run.step, run.checkpoint_dir / "last.pt", run.data.info)
+            record = evaluate_samples(loaded, run.registry, samples=run.entry.train.eval_samples)
+        update_metrics(run.run_dir, f"samples-{record['features']['features']}", record)
+        shown = "  ".join(f"{k} {v:.4g}" for k, v in record["scores"].items() if not k.endswith("_std"))
+        self.console.print(f"samples ({record['fake_images']} vs {record['real_images']} real, {record['features']['features']} "
+                           f"features): {shown}", highlight=False)

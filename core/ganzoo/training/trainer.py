@@ -99,6 +99,7 @@ class Run:
     provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # which plugin (and version) gave model, dataset, loss
     place: distributed.Distributed = distributed.SINGLE  # this process's rank among the torchrun processes
     losses: nn.Module | None = None  # the model's loss step, inside DistributedDataParallel when distributed
+    registry: Any = None  # the plugin registry the run was built from (datasets, feature extractors)
     extras: dict[str, Any] = field(default_factory=dict)  # free room for plugins' per-run data
     _nonfinite: Tensor | None = None
 
@@ -303,7 +304,7 @@ class Trainer:
         return Run(entry, run_dir, self.device, precision, model, loss, data, batches, optimizers, total,
                    self.registry.pm, ema, scaler, schedule=schedule, preview_inputs=preview_inputs, eval_data=eval_data,
                    eval_split=eval_split if eval_data is not None else None, provenance=provenance(self.registry, entry),
-                   place=self.place, losses=losses)
+                   place=self.place, losses=losses, registry=self.registry)
 
     def fit(self, entry: ZooEntry, run_dir: Path, resume: Path | None = None) -> Run:
         run = self.setup(entry, run_dir)  # data, model and options fail here, before anything is written
