@@ -18,7 +18,7 @@ every step, one generator forward reused by both updates. The ratio ganzoo / tex
 the figure to track: absolute numbers depend on the machine.
 
     python benchmarks/speed.py                               # the offline entries
-    python benchmarks/speed.py dcgan-mnist-5k --set train.precision=bf16
+    python benchmarks/speed.py dcgan-mnist-5k dcgan-mnist-5k@train.precision=bf16,train.compile=true
     python benchmarks/speed.py --write-docs                  # also replace the table in docs/benchmarks.md
 """
 
@@ -41,7 +41,8 @@ import ganzoo
 from common import header
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_ENTRIES = ["dcgan-mnist-5k", "cdcgan-mnist-5k", "pix2pix-digit-edges", "srgan-photos", "stackgan-digits"]
+DEFAULT_ENTRIES = ["dcgan-mnist-5k", "dcgan-mnist-5k@train.precision=bf16", "cdcgan-mnist-5k", "pix2pix-digit-edges",
+                   "srgan-photos", "stackgan-digits"]
 BEGIN, END = "<!-- speed:begin -->", "<!-- speed:end -->"
 PEAK_TFLOPS = {  # dense, per precision: vendor figures
     "H100": {"fp32": 67.0, "bf16": 989.0, "fp16": 989.0},  # SXM
@@ -217,7 +218,7 @@ def write_docs(text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("entries", nargs="*", default=DEFAULT_ENTRIES)
+    parser.add_argument("entries", nargs="*", default=DEFAULT_ENTRIES, help="ENTRY or ENTRY@KEY=VALUE,... (a variant)")
     parser.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
     parser.add_argument("--steps", type=int, default=20, help="steps per timing")
     parser.add_argument("--repeats", type=int, default=5)
@@ -230,12 +231,14 @@ def main() -> None:
         print(json.dumps(measure(args.one, args.overrides, args.steps, args.repeats, args.device)))
         return
     results = []
-    for name in args.entries:
+    for spec in args.entries:  # ENTRY or ENTRY@KEY=VALUE,KEY=VALUE (a variant with its own overrides)
+        name, _, extra = spec.partition("@")
+        overrides = [*args.overrides, *[o for o in extra.split(",") if o]]
         command = [sys.executable, __file__, "--one", name, "--steps", str(args.steps), "--repeats", str(args.repeats),
-                   "--device", args.device, *[f"--set={o}" for o in args.overrides]]
+                   "--device", args.device, *[f"--set={o}" for o in overrides]]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
-            print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            print(f"{spec}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
             continue
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)

@@ -136,7 +136,7 @@ class TrainConfig:
     phase_steps: dict[str, int] = field(default_factory=dict)  # steps of each of the model's phases, e.g. {pretrain: 1000, adversarial: 2000}
     eval_batches: int = 0  # held-out batches evaluated at the end (0: the whole split)
     eval_samples: int = 0  # generators: FID/KID/precision/recall of this many samples at the end (0: off; `ganzoo evaluate` later)
-    channels_last: bool = True  # channels-last memory format on CUDA (tensor cores); ignored elsewhere
+    channels_last: bool = True  # channels-last memory format on CUDA (tensor cores) and CPUs (oneDNN); ignored on MPS
     compile: bool = False  # torch.compile the networks; falls back to eager where compiling fails
     sync_batchnorm: bool = False  # torchrun on GPUs: batch-norm statistics over all processes' batches
 

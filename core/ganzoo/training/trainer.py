@@ -279,7 +279,7 @@ class Trainer:
         model = build_model(self.registry, entry, data.info)
         model.setup_training()
         model.to(self.device)
-        if train.channels_last and self.device.type == "cuda":
+        if train.channels_last and self.device.type in ("cuda", "cpu"):  # tensor cores; oneDNN's fast path on CPUs
             model.to(memory_format=torch.channels_last)
         if train.compile:
             _compile(model)
