@@ -324,7 +324,7 @@ def evaluate_samples(loaded: LoadedModel, registry: Registry, *, split: str | No
     split = split or registry.spec("dataset", entry.dataset).eval_split or "train"
     data = load_data(registry, entry, data_dir, split)
     dev = next(model.parameters()).device
-    name = default_features(entry, registry) if features == "auto" else features
+    name = default_features(data.info, data) if features == "auto" else features
     extractor = build_features(name, FeatureContext(entry, registry, Path(data_dir) if data_dir else None,
                                                     Path(weights) if weights else None, dev))
     t0 = time.perf_counter()

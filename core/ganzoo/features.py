@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from ganzoo.errors import ConfigError, DataError
 from ganzoo.hookspecs import hookimpl
-from ganzoo.specs import FeatureExtractorSpec
+from ganzoo.specs import DataInfo, FeatureExtractorSpec
 
 if TYPE_CHECKING:
     from ganzoo.plugins import Registry
@@ -271,15 +271,10 @@ def _build_domain(context: FeatureContext) -> FeatureExtractor:
     return load_domain_features(path)
 
 
-def default_features(entry: ZooEntry, registry: Registry) -> str:
+def default_features(info: DataInfo, data: object) -> str:
     """``domain`` for small grey labelled datasets held in memory, else ``inception-v3``."""
-    from ganzoo.api import load_data
-
-    try:
-        info = load_data(registry, entry).info
-    except Exception:
-        return "inception-v3"
-    return "domain" if info.channels == 1 and info.num_classes and info.height <= 64 else "inception-v3"
+    small_grey = info.channels == 1 and info.num_classes and info.height <= 64
+    return "domain" if small_grey and hasattr(data, "tensors") else "inception-v3"
 
 
 def build_features(name: str, context: FeatureContext) -> FeatureExtractor:
