@@ -192,9 +192,17 @@ def test_item_data_streams_and_resumes_exactly(aligned_entry, tmp_path):
 def test_workers_do_not_change_the_batches(aligned_entry, tmp_path):
     data = ganzoo.api.load_data(aligned_entry, aligned_entry.entry("p2p-tiny"))
     batches = [make_batches(data, 2, torch.device("cpu"), seed=5, workers=w) for w in (0, 2)]
+    loader = None
     for _ in range(5):  # crosses an epoch boundary
         (first, end0), (second, end1) = (b.next() for b in batches)
         assert end0 == end1 and torch.equal(first["input"], second["input"]) and torch.equal(first["image"], second["image"])
+        if loader is None:
+            loader = batches[1]._it
+        assert batches[1]._it is loader  # one loader (and its worker processes) for the whole run
+    state = batches[0].state_dict()
+    restored = make_batches(data, 2, torch.device("cpu"), seed=5, workers=2)
+    restored.load_state_dict(state)
+    assert torch.equal(restored.next()[0]["image"], batches[0].next()[0]["image"])  # resume draws the same batch
 
 
 def test_training_writes_heldout_scores_with_baselines(aligned_entry, tmp_path):

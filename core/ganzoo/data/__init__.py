@@ -177,19 +177,40 @@ class DeviceBatches(_Batches):
 
 
 class _Positions(torch.utils.data.Dataset):
-    """Epoch ``epoch`` of an :class:`ItemData` seen by position: item ``order[pos]``, augmented
-    with a generator seeded by ``(seed, epoch, pos)``."""
+    """An :class:`ItemData` seen by ``(epoch, position)``: item ``order[position]`` of that
+    epoch's order, augmented with a generator seeded by ``(seed, epoch, position)``."""
 
-    def __init__(self, data: ItemData, seed: int, epoch: int) -> None:
-        self.data, self.seed, self.epoch = data, seed, epoch
-        self.order = _order(len(data), seed, epoch)
+    def __init__(self, data: ItemData, seed: int) -> None:
+        self.data, self.seed = data, seed
+        self._order: tuple[int, Tensor] | None = None  # the current epoch's order (one per worker)
 
     def __len__(self) -> int:
-        return len(self.order)
+        return len(self.data)
 
-    def __getitem__(self, pos: int) -> dict[str, Tensor]:
-        rng = torch.Generator().manual_seed(((self.seed * 1_000_003 + self.epoch) * 10_000_019 + pos) % 2**63)
-        return self.data.item(int(self.order[pos]), rng)
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, Tensor]:
+        epoch, pos = key
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, _order(len(self.data), self.seed, epoch))
+        rng = torch.Generator().manual_seed(((self.seed * 1_000_003 + epoch) * 10_000_019 + pos) % 2**63)
+        return self.data.item(int(self._order[1][pos]), rng)
+
+
+class _Schedule:
+    """The batches of ``(epoch, position)`` keys one process draws, from a given position on,
+    epoch after epoch (a batch sampler without end: one loader serves the whole run)."""
+
+    def __init__(self, stream: StreamBatches) -> None:
+        self.epoch, self.index = stream.epoch, stream.index
+        self.batches_per_epoch, self.batch_size = stream.batches_per_epoch, stream.batch_size
+        self.rank, self.world = stream.rank, stream.world
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        epoch, index, bs = self.epoch, self.index, self.batch_size
+        while True:
+            for i in range(index, self.batches_per_epoch):
+                start = (i * self.world + self.rank) * bs  # this process's share of the global batch
+                yield [(epoch, start + j) for j in range(bs)]
+            epoch, index = epoch + 1, 0
 
 
 def default_workers(device: torch.device) -> int:
@@ -217,12 +238,10 @@ class StreamBatches(_Batches):
         self._it: Iterator[dict[str, Tensor]] | None = None
 
     def _loader(self) -> Iterator[dict[str, Tensor]]:
-        bs, world, rank = self.batch_size, self.world, self.rank
-        positions = [(i * world + rank) * bs + j for i in range(self.index, self.batches_per_epoch) for j in range(bs)]
-        sampler = torch.utils.data.BatchSampler(positions, bs, drop_last=True)  # this process's share of each global batch
+        """One ``DataLoader`` for the rest of the run: its workers live across epochs."""
         return iter(torch.utils.data.DataLoader(
-            _Positions(self.data, self.seed, self.epoch), batch_sampler=sampler, num_workers=self.workers,
-            pin_memory=self.device.type == "cuda", persistent_workers=False,
+            _Positions(self.data, self.seed), batch_sampler=_Schedule(self), num_workers=self.workers,
+            pin_memory=self.device.type == "cuda", persistent_workers=self.workers > 0,
             generator=torch.Generator().manual_seed(self.seed),  # its own: the global RNG (dropout, noise) stays untouched
         ))
 
@@ -231,8 +250,9 @@ class StreamBatches(_Batches):
             self._it = self._loader()
         return {k: to_model_range(t.to(self.device, non_blocking=True)) for k, t in next(self._it).items()}
 
-    def _reset(self) -> None:
-        self._it = None
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        super().load_state_dict(state)
+        self._it = None  # a new loader from the restored position
 
 
 def make_batches(data: Dataset, batch_size: int, device: torch.device, seed: int, workers: int = -1, rank: int = 0,
