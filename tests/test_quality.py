@@ -83,8 +83,7 @@ class MeanPool(FeatureExtractor):
     """A plugin's extractor: 2x2 average-pooled pixels (no weights)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.dummy = torch.nn.Parameter(torch.zeros(1), requires_grad=False)
+        super().__init__()  # no parameters at all
         self.protocol = {"features": "meanpool", "weights": "", "weights_sha256": "none", "resize": "2x2 mean pooling"}
 
     def forward(self, images):

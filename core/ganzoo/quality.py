@@ -103,7 +103,8 @@ def sample_scores(real: Tensor, fake: Tensor, fake_logits: Tensor | None = None)
 @torch.no_grad()
 def extract(extractor: nn.Module, images: Tensor, batch_size: int = 250) -> tuple[Tensor, Tensor | None]:
     """Features (N, D) and logits (N, K) or None of ``images`` in [-1, 1], on the CPU."""
-    device = next(extractor.parameters()).device
+    param = next(extractor.parameters(), None)  # an extractor without weights runs where the images are
+    device = param.device if param is not None else images.device
     features, logits = [], []
     for chunk in images.split(batch_size):
         f, lg = extractor(chunk.to(device))
