@@ -278,3 +278,9 @@ def test_evaluate_command_prints_and_records_scores(digit_run, tmp_path):
     assert "psnr" in done.stdout and "identity_psnr" in done.stdout and "on the val split, 2 items" in done.stdout
     record = json.loads((digit_run / "metrics.json").read_text())["heldout"]
     assert record["items"] == 2 and set(record["scores"]) >= {"l1", "psnr", "ssim"}
+
+
+def test_lpips_is_skipped_and_said_without_alexnet_weights(digit_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    record = ganzoo.evaluate(digit_run, limit=1, registry=REGISTRY, device="cpu", write=False)
+    assert "lpips" not in record["scores"] and record["lpips"].startswith("skipped: no AlexNet weights at")

@@ -306,8 +306,37 @@ def _evaluate_paired(loaded: LoadedModel, registry: Registry, split: str | None,
     dev = next(loaded.model.parameters()).device
     batch_size = batch_size or entry.train.batch_size
     scores = score(loaded.model, loaded.generator, data, batch_size, dev, limit)
-    return {"kind": "paired", "split": split, "items": len(data) if not limit else min(len(data), limit * batch_size),
-            "step": loaded.step, "checkpoint": str(loaded.path), "scores": scores}
+    record = {"kind": "paired", "split": split, "items": len(data) if not limit else min(len(data), limit * batch_size),
+              "step": loaded.step, "checkpoint": str(loaded.path), "scores": scores}
+    lpips, why_not = _lpips(loaded, data, batch_size, dev, limit)
+    if lpips is not None:
+        scores["lpips"] = lpips
+    record["lpips"] = "AlexNet LPIPS (torchmetrics), lower is better" if lpips is not None else f"skipped: {why_not}"
+    return record
+
+
+def _lpips(loaded: LoadedModel, data: Dataset, batch_size: int, device: torch.device, limit: int) -> tuple[float | None, str]:
+    """Mean LPIPS (AlexNet) of the outputs against the targets, when torchvision's AlexNet
+    weights are in the torch hub cache (it is never downloaded for this); else why not."""
+    from torchvision.models import AlexNet_Weights
+
+    from ganzoo.data import eval_batches
+
+    weights = Path(torch.hub.get_dir()) / "checkpoints" / Path(AlexNet_Weights.IMAGENET1K_V1.url).name
+    if not weights.is_file():
+        return None, f"no AlexNet weights at {weights} (copy {AlexNet_Weights.IMAGENET1K_V1.url} there for LPIPS)"
+    from torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
+
+    metric = LearnedPerceptualImagePatchSimilarity(net_type="alex").to(device)
+    with torch.no_grad():
+        for batch in eval_batches(data, batch_size, device, limit):
+            pair = loaded.model.paired_outputs(batch, loaded.generator)
+            if pair is None:
+                return None, f"model '{loaded.entry.model}' does not give its outputs and targets (paired_outputs)"
+            output, target = (t.float().clamp(-1, 1).expand(-1, 3, -1, -1) if t.shape[1] == 1 else t.float().clamp(-1, 1)
+                              for t in pair)
+            metric.update(output, target)
+    return float(metric.compute()), ""
 
 
 def evaluate_samples(loaded: LoadedModel, registry: Registry, *, split: str | None = None, samples: int = 2000,

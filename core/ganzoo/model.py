@@ -193,6 +193,11 @@ class GANModel(nn.Module):
         return the items' caption embeddings."""
         return batch["label"] if self.num_classes else None
 
+    def paired_outputs(self, batch: Batch, net: nn.Module | None = None) -> tuple[Tensor, Tensor] | None:
+        """Paired models: ``(outputs, targets)`` of a held-out batch, both in [-1, 1], for
+        metrics computed over whole batches (LPIPS); ``None`` for models without targets."""
+        return None
+
     def evaluate_batch(self, batch: Batch, net: nn.Module | None = None) -> dict[str, Tensor]:
         """Per-item scores (each a (B,) tensor) of the model on a held-out batch.
 

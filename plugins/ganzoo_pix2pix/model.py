@@ -95,6 +95,9 @@ class Pix2Pix(GANModel):
     def preview_columns(self) -> int:
         return 0
 
+    def paired_outputs(self, batch: Batch, net: nn.Module | None = None) -> tuple[Tensor, Tensor]:
+        return self.translate(batch["input"], net), batch["image"]
+
     def evaluate_batch(self, batch: Batch, net: nn.Module | None = None) -> dict[str, Tensor]:
         """L1, PSNR and SSIM of the outputs, and of two baselines: the input itself
         (identity) and the mean target of the batch (the best constant guess)."""

@@ -132,6 +132,9 @@ class SRGAN(GANModel):
     def preview_columns(self) -> int:
         return 1
 
+    def paired_outputs(self, batch: Batch, net: nn.Module | None = None) -> tuple[Tensor, Tensor]:
+        return self.upscale(batch["input"], net), batch["image"]
+
     def evaluate_batch(self, batch: Batch, net: nn.Module | None = None) -> dict[str, Tensor]:
         """PSNR / SSIM on the Y channel with ``scale`` border pixels cropped (the SR
         literature's convention), for the model and for bicubic upsampling."""
