@@ -90,6 +90,12 @@ TINY_ENTRY = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(monkeypatch, tmp_path_factory):
+    """No test reads or writes the user's ganzoo cache (feature networks, real features)."""
+    monkeypatch.setenv("GANZOO_CACHE", str(tmp_path_factory.getbasetemp() / "ganzoo-cache"))
+
+
 @pytest.fixture
 def write_zoo(tmp_path):
     def write(entries: dict, name: str = "zoo.yaml") -> Path:

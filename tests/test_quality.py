@@ -113,7 +113,7 @@ def tiny_run(registry, tmp_path):
     return ganzoo.train("tiny", registry=registry, run_dir=tmp_path / "run", device="cpu").run_dir
 
 
-def test_a_plugin_feature_extractor_scores_a_generator(registry, tiny_run):
+def test_a_plugin_feature_extractor_scores_a_generator(registry, tiny_run, cache):
     assert registry.plugins["meanpool"].registers["feature extractors"] == ["meanpool"]
     record = ganzoo.evaluate(tiny_run, samples=40, features="meanpool", registry=registry, device="cpu")
     assert record["kind"] == "samples" and record["features"]["features"] == "meanpool"
@@ -123,6 +123,23 @@ def test_a_plugin_feature_extractor_scores_a_generator(registry, tiny_run):
     assert record["scores"]["fid"] > record["baseline"]["scores"]["fid"]  # six steps of training are far from the data
     stored = json.loads((tiny_run / "metrics.json").read_text())["samples-meanpool"]
     assert stored["scores"] == pytest.approx(record["scores"])
+
+
+def test_real_features_and_baseline_are_computed_once_and_cached(registry, tiny_run, cache):
+    def evaluate(seed=0):
+        return ganzoo.evaluate(tiny_run, samples=40, features="meanpool", seed=seed, registry=registry, device="cpu", write=False)
+
+    first = evaluate()
+    assert first["protocol"]["real_features"].startswith("computed")
+    [path] = (cache / "features").glob("real-*.pt")
+    second = evaluate()
+    assert second["protocol"]["real_features"] == f"cached ({path})"
+    assert second["scores"] == pytest.approx(first["scores"]) and second["baseline"] == first["baseline"]
+    path.write_bytes(b"damaged")  # an unreadable cache is rebuilt, not trusted
+    third = evaluate()
+    assert third["protocol"]["real_features"].startswith("computed") and third["scores"] == pytest.approx(first["scores"])
+    assert evaluate(seed=1)["protocol"]["real_features"].startswith("computed")  # other real images: another entry
+    assert len(list((cache / "features").glob("real-*.pt"))) == 2
 
 
 def test_train_eval_samples_scores_the_generator_at_the_end(registry, cache, tmp_path):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import hashlib
+import json
 import os
 import time
 import warnings
@@ -192,20 +194,10 @@ def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str |
             generator = averaged.module
     except (RuntimeError, KeyError) as e:
         raise CheckpointError(f"{path} does not match model '{entry.model}' ({str(e).splitlines()[0]})") from None
-    model.set_phase(_phase_reached(model, entry, int(payload["step"])))
+    model.set_phase(payload.get("phase") or model.phases[0].name)
     model.eval()
     generator.eval()
     return LoadedModel(entry, model, generator, int(payload["step"]), path, info)
-
-
-def _phase_reached(model: GANModel, entry: ZooEntry, step: int) -> str:
-    """The phase of the checkpoint's last step (the first phase before any step)."""
-    end = 0
-    for phase in model.phases:
-        end += entry.train.phase_steps.get(phase.name, 0)
-        if step <= end:
-            return phase.name
-    return model.phases[-1].name
 
 
 @torch.no_grad()
@@ -363,7 +355,8 @@ def evaluate_samples(loaded: LoadedModel, registry: Registry, *, split: str | No
     if len(others) < len(picked) and split != "train":  # a small held-out split: the baseline's images from training
         other_data, other_split = load_data(registry, entry, data_dir, "train"), "train"
         others = torch.randperm(len(other_data), generator=torch.Generator().manual_seed(seed))[: len(picked)]
-    real_f, fake_f, fake_logits, other_f, other_logits = [], [], [], [], []
+    reals = _real_features(extractor, entry, (data, split, picked), (other_data, other_split, others), dev, seed)
+    fake_f, fake_logits = [], []
     conditioned = False
     torch.manual_seed(seed)  # caption picks of text-conditional models
     with torch.no_grad():
@@ -372,18 +365,11 @@ def evaluate_samples(loaded: LoadedModel, registry: Registry, *, split: str | No
             condition = model.evaluation_condition(batch)
             conditioned = condition is not None
             rng = torch.Generator(device=dev).manual_seed(seed * 100003 + i)
-            fake = model.sample(len(idx), condition, rng=rng, net=loaded.generator)
-            real_f.append(extract(extractor, batch["image"])[0])
-            f, lg = extract(extractor, fake)
+            f, lg = extract(extractor, model.sample(len(idx), condition, rng=rng, net=loaded.generator))
             fake_f.append(f)
             if lg is not None:
                 fake_logits.append(lg)
-        for idx in others.split(250):
-            f, lg = extract(extractor, gather(other_data, idx, dev)["image"])
-            other_f.append(f)
-            if lg is not None:
-                other_logits.append(lg)
-    real, fake = torch.cat(real_f), torch.cat(fake_f)
+    real, fake = reals["real"], torch.cat(fake_f)
     scores = sample_scores(real, fake, torch.cat(fake_logits) if fake_logits else None)
     record: dict[str, Any] = {
         "kind": "samples", "split": split, "real_images": len(real), "fake_images": len(fake), "step": loaded.step,
@@ -393,12 +379,52 @@ def evaluate_samples(loaded: LoadedModel, registry: Registry, *, split: str | No
                      "libraries": "FID/KID/IS: torchmetrics; precision/recall: torch-fidelity"},
         "scores": scores,
     }
-    if sum(len(f) for f in other_f) >= 10:  # what real data scores: the floor (or ceiling) of each figure
-        other = torch.cat(other_f)
-        record["baseline"] = {"what": f"{len(other)} other real images (of the {other_split} split) in place of the samples",
-                              "scores": sample_scores(real, other, torch.cat(other_logits) if other_logits else None)}
+    if "baseline" in reals:  # what real data scores: the floor (or ceiling) of each figure
+        record["baseline"] = {"what": f"{reals['other_count']} other real images (of the {other_split} split) in place of the samples",
+                              "scores": reals["baseline"]}
+    record["protocol"]["real_features"] = reals["source"]
     record["seconds"] = round(time.perf_counter() - t0, 1)
     return record
+
+
+def _real_features(extractor: Any, entry: ZooEntry, scored: tuple[Dataset, str, Tensor], others: tuple[Dataset, str, Tensor],
+                   device: torch.device, seed: int) -> dict[str, Any]:
+    """Features of the real images a generator is scored against, and the real-vs-real
+    baseline: they do not depend on the generator, so they are computed once and cached
+    under ``$GANZOO_CACHE/features``, keyed by the dataset, the images picked and the
+    extractor's protocol (its weights' SHA-256 included). An unreadable cache is recomputed."""
+    from ganzoo.data import gather
+    from ganzoo.features import cache_dir
+    from ganzoo.quality import extract, sample_scores
+
+    (data, split, picked), (other_data, other_split, other_idx) = scored, others
+    key = json.dumps({"dataset": entry.dataset, "options": entry.dataset_options, "split": split, "other_split": other_split,
+                      "items": [len(data), len(other_data)], "seed": seed, "picked": [len(picked), len(other_idx)],
+                      "protocol": extractor.protocol, "version": 1}, sort_keys=True, default=str)
+    path = cache_dir() / "features" / f"real-{entry.dataset}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
+    if path.is_file():
+        try:
+            cached = torch.load(path, map_location="cpu", weights_only=True)
+            return {**cached, "source": f"cached ({path})"}
+        except Exception:  # a damaged cache file is rebuilt below
+            pass
+    with torch.no_grad():
+        real = torch.cat([extract(extractor, gather(data, idx, device)["image"])[0] for idx in picked.split(250)])
+        other_f, other_logits = [], []
+        for idx in other_idx.split(250):
+            f, lg = extract(extractor, gather(other_data, idx, device)["image"])
+            other_f.append(f)
+            if lg is not None:
+                other_logits.append(lg)
+    result: dict[str, Any] = {"real": real.cpu()}
+    if sum(len(f) for f in other_f) >= 10:
+        result["other_count"] = sum(len(f) for f in other_f)
+        result["baseline"] = sample_scores(real, torch.cat(other_f), torch.cat(other_logits) if other_logits else None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    torch.save(result, tmp)
+    os.replace(tmp, path)
+    return {**result, "source": f"computed (cached in {path})"}
 
 
 def process_image_files(
