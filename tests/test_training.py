@@ -104,6 +104,38 @@ def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path):
     assert steps == [2, 4, 6, 8]  # the history continues, counters do not restart
 
 
+class LearningRates:
+    """Records each step's learning rates; stops the run (as Ctrl-C does) after ``stop_at`` steps."""
+
+    def __init__(self, stop_at: int = 0) -> None:
+        self.stop_at, self.seen = stop_at, []
+
+    @hookimpl
+    def ganzoo_step_end(self, run, step, metrics):
+        self.seen.append((step, run.optimizers["d"].param_groups[0]["lr"], run.optimizers["g"].param_groups[0]["lr"]))
+        if step == self.stop_at:
+            run.status = "interrupted"
+
+
+def test_learning_rates_decay_linearly_over_the_last_steps_and_resume_on_schedule(tmp_path, write_zoo):
+    zoo = write_zoo({"tiny": {**TINY_ENTRY, "train": {**TINY_ENTRY["train"], "lr_d": 4e-4, "lr_g": 2e-4, "lr_decay_steps": 4}}})
+    full_rates, stopped_rates, resumed_rates = LearningRates(), LearningRates(stop_at=3), LearningRates()
+
+    def registry(callback):
+        return ganzoo.load_registry([zoo], extra_plugins=[("tiny", make_tiny_plugin()), ("rates", callback)])
+
+    full = ganzoo.train("tiny", registry=registry(full_rates), run_dir=tmp_path / "full", device="cpu")
+    factors = [1, 1, 1, 0.75, 0.5, 0.25]  # six steps, the last four falling towards 0
+    assert full_rates.seen == [(i + 1, pytest.approx(4e-4 * f), pytest.approx(2e-4 * f)) for i, f in enumerate(factors)]
+
+    stopped = ganzoo.train("tiny", registry=registry(stopped_rates), run_dir=tmp_path / "cut", device="cpu")
+    assert stopped.status == "interrupted" and stopped.step == 3
+    resumed = ganzoo.train("tiny", resume=tmp_path / "cut", registry=registry(resumed_rates), device="cpu")
+    assert [s for s, *_ in resumed_rates.seen] == [4, 5, 6] and resumed_rates.seen == full_rates.seen[3:]
+    wa, wb = weights(full.model), weights(resumed.model)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
 def test_resume_refuses_another_entrys_checkpoint(tiny_registry, tmp_path):
     ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
     with pytest.raises(CheckpointError, match="checkpoint of 'tiny', not of 'dcgan-mnist-5k'"):

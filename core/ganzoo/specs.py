@@ -124,6 +124,7 @@ class TrainConfig:
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     d_steps: int = 1  # discriminator updates per generator update
+    lr_decay_steps: int = 0  # learning rates fall linearly to 0 over the run's last N steps (pix2pix's n_epochs_decay); 0: constant
     seed: int = 0
     precision: str = "fp32"  # fp32 | bf16 | fp16 | auto
     ema: float = 0.0  # decay of the generator's moving average; 0 switches it off
@@ -149,6 +150,8 @@ class TrainConfig:
             raise ValueError(f"train.precision must be fp32, bf16, fp16 or auto, not '{self.precision}'")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError("train.ema must be in [0, 1)")
+        if self.lr_decay_steps < 0:
+            raise ValueError("train.lr_decay_steps must be at least 0")
         for name in ("batch_size", "d_steps", "log_every", "grid_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"train.{name} must be at least 1")

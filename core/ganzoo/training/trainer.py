@@ -73,6 +73,11 @@ def make_optimizer(params: list[nn.Parameter], lr: float, betas: tuple[float, fl
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused, foreach=None if fused else True)
 
 
+def base_lr(train: Any, group: str) -> float:
+    """The configured learning rate of a parameter group: ``lr_d`` for groups named ``d...``."""
+    return train.lr_d if group.startswith("d") else train.lr_g
+
+
 @dataclass
 class Run:
     """The state of one training run; hooks receive it as ``run``."""
@@ -159,6 +164,7 @@ class Run:
             "provenance": self.provenance,
             "data_info": dataclasses.asdict(self.data.info),
             "step": self.step,
+            "phase": self.model.phase,  # of the last step done: what sampling from this checkpoint uses
             "total_steps": self.total_steps,
             "data_position": self.batches.state_dict(),
             "model": self.model.state_dict(),
@@ -290,8 +296,7 @@ class Trainer:
         loss = loss_spec.build(loss_spec.config(**entry.loss_options))
         batches = make_batches(data, train.batch_size, self.device, train.seed, train.workers, self.place.rank, self.place.world)
         groups = model.parameter_groups()
-        optimizers = {k: make_optimizer(p, train.lr_d if k.startswith("d") else train.lr_g, train.betas, self.device)
-                      for k, p in groups.items()}
+        optimizers = {k: make_optimizer(p, base_lr(train, k), train.betas, self.device) for k, p in groups.items()}
         schedule = _schedule(model, train, batches.batches_per_epoch, set(groups))
         total = schedule[-1][1]
         ema = None
@@ -366,6 +371,8 @@ class Trainer:
                 model.set_phase(phase.name)
                 hook.ganzoo_phase_start(run=run, phase=phase.name)
 
+            if train.lr_decay_steps:
+                _decay_learning_rates(run, train)
             epochs_done = []
             out_d = None
             for _ in range(train.d_steps if opt_d else 1):
@@ -403,6 +410,16 @@ class Trainer:
             hook.ganzoo_step_end(run=run, step=run.step, metrics=metrics)
             for epoch in epochs_done:
                 hook.ganzoo_epoch_end(run=run, epoch=epoch)
+
+
+def _decay_learning_rates(run: Run, train: Any) -> None:
+    """Set each optimizer's rate for the coming step: its configured rate until the last
+    ``train.lr_decay_steps`` steps of the run, then falling linearly towards 0. A function of
+    the step alone, so a resumed run continues the same schedule."""
+    factor = min(1.0, (run.total_steps - run.step) / train.lr_decay_steps)
+    for key, opt in run.optimizers.items():
+        for group in opt.param_groups:
+            group["lr"] = factor * base_lr(train, key)
 
 
 def provenance(registry: Any, entry: ZooEntry) -> dict[str, dict[str, str]]:
