@@ -17,10 +17,17 @@ class DCGANConfig:
     label_dim: int = 50  # size of the class embedding (conditional variant only)
     init_std: float = 0.02  # N(0, init_std) weights, as in the paper
     pack: int = 1  # images the discriminator judges together (PacGAN); 1: the paper's DCGAN
+    upsample: str = "transposed"  # generator's upsampling: transposed (the paper's) | nearest (+ 3x3 conv)
+    g_extra_layers: int = 0  # stride-1 3x3 conv blocks before the generator's last upsampling
+    d_extra_layers: int = 0  # stride-1 3x3 conv blocks after the discriminator's first layer
 
     def __post_init__(self) -> None:
         if self.pack < 1:
             raise ValueError("model_options.pack must be at least 1")
+        if self.upsample not in ("transposed", "nearest"):
+            raise ValueError(f"model_options.upsample must be transposed or nearest, not '{self.upsample}'")
+        if min(self.g_extra_layers, self.d_extra_layers) < 0:
+            raise ValueError("model_options.g_extra_layers and d_extra_layers must be at least 0")
 
 
 class DCGAN(GANModel):
@@ -32,7 +39,8 @@ class DCGAN(GANModel):
             raise ValueError("the conditional DCGAN needs a dataset with class labels")
         self.latent_dim = config.latent_dim
         self.num_classes = info.num_classes if conditional else 0
-        self.generator = Generator(config.latent_dim, info.channels, info.height, config.g_channels, self.num_classes, config.label_dim)
-        self.discriminator = Discriminator(info.channels, info.height, config.d_channels, self.num_classes, config.pack)
+        self.generator = Generator(config.latent_dim, info.channels, info.height, config.g_channels, self.num_classes, config.label_dim,
+                                   config.g_extra_layers, config.upsample)
+        self.discriminator = Discriminator(info.channels, info.height, config.d_channels, self.num_classes, config.pack,
+                                           config.d_extra_layers)
         self.apply(lambda m: init_normal_(m, config.init_std))
-

@@ -7,6 +7,9 @@ on the first layer) down to the same small map, then one logit.
 
 The pyramid follows the image: 28x28 runs 7 -> 14 -> 28, 32x32 runs 4 -> 8 -> 16 -> 32,
 64x64 runs 4 -> ... -> 64 (the paper's network for ``g_channels = d_channels = 64``).
+``extra_layers`` adds that many stride-1 3x3 convolution blocks at the generator's last
+hidden resolution or the discriminator's first (the ``n_extra_layers`` option of the
+DCGAN reference code): more depth where the strokes are drawn, at a small cost.
 The class-conditional variant (Mirza & Osindero 2014) feeds the label to both networks:
 a learned embedding joins the generator's noise, and one-hot label planes join the
 discriminator's input channels.
@@ -29,8 +32,17 @@ def pyramid(size: int) -> tuple[int, int]:
     return stages, size
 
 
+def up(c_in: int, c_out: int, how: str, bias: bool = True) -> nn.Module:
+    """Double the side: a 4x4 stride-2 transposed convolution (the paper's), or a nearest
+    upsampling followed by a 3x3 convolution (no checkerboard artefacts; Odena et al. 2016)."""
+    if how == "transposed":
+        return nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias))
+
+
 class Generator(nn.Module):
-    def __init__(self, latent_dim: int, channels: int, size: int, width: int, num_classes: int = 0, label_dim: int = 0) -> None:
+    def __init__(self, latent_dim: int, channels: int, size: int, width: int, num_classes: int = 0, label_dim: int = 0,
+                 extra_layers: int = 0, upsample: str = "transposed") -> None:
         super().__init__()
         stages, base = pyramid(size)
         self.base = base
@@ -45,9 +57,11 @@ class Generator(nn.Module):
         layers: list[nn.Module] = []
         c = self.top
         for _ in range(stages - 1):  # each doubles the side, halves the width
-            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(inplace=True)]
+            layers += [up(c, c // 2, upsample, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(inplace=True)]
             c //= 2
-        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+        for _ in range(extra_layers):  # (B, c, size/2, size/2) kept
+            layers += [nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
+        layers += [up(c, channels, upsample), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -62,13 +76,15 @@ class Discriminator(nn.Module):
     channels, and returns one logit per pack: a generator that repeats itself is then easy
     to tell from the data, which counters mode collapse at almost no cost."""
 
-    def __init__(self, channels: int, size: int, width: int, num_classes: int = 0, pack: int = 1) -> None:
+    def __init__(self, channels: int, size: int, width: int, num_classes: int = 0, pack: int = 1, extra_layers: int = 0) -> None:
         super().__init__()
         stages, base = pyramid(size)
         self.num_classes = num_classes
         self.pack = pack
         layers: list[nn.Module] = [nn.Conv2d(pack * (channels + num_classes), width, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
         c = width
+        for _ in range(extra_layers):  # (B, width, size/2, size/2) kept
+            layers += [nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.LeakyReLU(0.2, inplace=True)]
         for _ in range(stages - 1):  # each halves the side, doubles the width
             layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c * 2), nn.LeakyReLU(0.2, inplace=True)]
             c *= 2
