@@ -10,7 +10,7 @@ import ganzoo
 
 out, steps, resume = Path(sys.argv[1]), sys.argv[2], len(sys.argv) > 3
 small = ["model_options.g_channels=8", "model_options.d_channels=8", "train.batch_size=16", "dataset_options.limit=256",
-         f"train.steps={steps}", "train.checkpoint_every=5"]
+         f"train.steps={steps}", "train.checkpoint_every=5", "train.precision=fp32", "train.lr_decay_steps=0"]
 if resume:
     run = ganzoo.train("dcgan-mnist-5k", overrides=[f"train.steps={steps}"], resume=out / "run", device="cpu")
 else:

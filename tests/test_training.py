@@ -21,6 +21,8 @@ SMALL_DCGAN = [
     "model_options.g_channels=8", "model_options.d_channels=8", "model_options.latent_dim=8",
     "dataset_options.limit=256", "train.batch_size=16", "train.ema=0.9", "train.log_every=2",
     "train.sample_every=0", "train.checkpoint_every=0", "train.grid_size=4",
+    # fp32, and a constant rate: a decay over the run's last steps moves when a resume extends the run
+    "train.precision=fp32", "train.lr_decay_steps=0",
 ]
 
 
