@@ -41,7 +41,7 @@ import ganzoo
 from common import header
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_ENTRIES = ["dcgan-mnist-5k", "dcgan-mnist-5k@train.precision=bf16", "cdcgan-mnist-5k", "pix2pix-digit-edges",
+DEFAULT_ENTRIES = ["dcgan-mnist-5k", "dcgan-mnist-5k@train.precision=fp32", "cdcgan-mnist-5k", "pix2pix-digit-edges",
                    "srgan-photos", "stackgan-digits"]
 BEGIN, END = "<!-- speed:begin -->", "<!-- speed:end -->"
 PEAK_TFLOPS = {  # dense, per precision: vendor figures
