@@ -125,15 +125,6 @@ class GANModel(nn.Module):
         fakes, self._fakes = getattr(self, "_fakes", None), None
         return fakes if fakes is not None and fakes[0].shape[0] == n else None
 
-    def step_fakes(self, n: int, device: torch.device) -> tuple[Tensor, Tensor | None]:
-        """``n`` fakes for the generator's update, with their labels: those kept by this step's
-        discriminator update, or fresh ones."""
-        fakes = self.take_fakes(n)
-        if fakes is not None:
-            return fakes[0], fakes[1]
-        labels = self.sample_labels(n, device)
-        return self.sample(n, labels), labels
-
     def judge(self, real: Tensor, fake: Tensor, loss: GANLoss, real_labels: Tensor | None = None,
               fake_labels: Tensor | None = None, scale: float = 1.0) -> StepOutput:
         """The discriminator's loss on ``real`` and ``fake`` inputs (times ``scale``), plus the
@@ -151,7 +142,13 @@ class GANModel(nn.Module):
     def generator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
         """Loss of the generator on the fakes of the discriminator's step just before (or as
         many fresh ones as the batch has images)."""
-        fake, labels = self.step_fakes(batch["image"].shape[0], batch["image"].device)
+        n = batch["image"].shape[0]
+        fakes = self.take_fakes(n)
+        if fakes is not None:
+            fake, labels = fakes
+        else:
+            labels = self.sample_labels(n, batch["image"].device)
+            fake = self.sample(n, labels)
         fake_logits = self.discriminator(fake, labels)
         g_loss = loss.generator(fake_logits)
         return StepOutput(g_loss, {"g_loss": g_loss.detach()})
