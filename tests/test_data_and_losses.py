@@ -9,7 +9,8 @@ import torch
 
 import ganzoo
 from ganzoo import DataError, ImageData
-from ganzoo.data import DeviceBatches, read_idx, to_model_range, to_uint8
+from ganzoo.data import DeviceBatches, read_idx
+from ganzoo.images import to_model_range, to_uint8
 
 REGISTRY = ganzoo.load_registry()
 

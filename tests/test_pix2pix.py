@@ -15,8 +15,9 @@ from PIL import Image
 
 import ganzoo
 from ganzoo import DataError
-from ganzoo.data import StreamBatches, make_batches, read_image
-from ganzoo.metrics import paired_scores
+from ganzoo.data import StreamBatches, make_batches
+from ganzoo.images import read_image
+from ganzoo.evaluation.paired import paired_scores
 from ganzoo_pix2pix import PairsConfig, PatchDiscriminator, UNetGenerator, outline
 from ganzoo_pix2pix.data import load_pairs
 
@@ -130,8 +131,8 @@ def test_bad_options_are_config_errors():
 
 def test_digit_edges_are_outlines_and_hold_out_every_tenth_digit():
     entry = REGISTRY.entry("pix2pix-digit-edges")
-    train = ganzoo.api.load_data(REGISTRY, entry)
-    val = ganzoo.api.load_data(REGISTRY, entry, split="val")
+    train = ganzoo.build.load_data(REGISTRY, entry)
+    val = ganzoo.build.load_data(REGISTRY, entry, split="val")
     assert len(train) == 4500 and len(val) == 500
     assert torch.bincount(val.tensors["label"]).tolist() == [50] * 10
     square = torch.zeros(1, 1, 9, 9, dtype=torch.uint8)
@@ -190,7 +191,7 @@ def test_item_data_streams_and_resumes_exactly(aligned_entry, tmp_path):
 
 
 def test_workers_do_not_change_the_batches(aligned_entry, tmp_path):
-    data = ganzoo.api.load_data(aligned_entry, aligned_entry.entry("p2p-tiny"))
+    data = ganzoo.build.load_data(aligned_entry, aligned_entry.entry("p2p-tiny"))
     batches = [make_batches(data, 2, torch.device("cpu"), seed=5, workers=w) for w in (0, 2)]
     loader = None
     for _ in range(5):  # crosses an epoch boundary
@@ -210,7 +211,7 @@ def test_training_writes_heldout_scores_with_baselines(aligned_entry, tmp_path):
     record = json.loads((tmp_path / "run" / "metrics.json").read_text())["heldout"]
     assert record["split"] == "val" and record["items"] == 2 and record["step"] == run.step
     # the identity baseline of this set is known: B is A with its channels reversed
-    val = ganzoo.api.load_data(aligned_entry, run.entry, split="val")
+    val = ganzoo.build.load_data(aligned_entry, run.entry, split="val")
     batch = next(ganzoo.data.eval_batches(val, 2, torch.device("cpu")))
     expected = paired_scores(batch["input"], batch["image"])["l1"].mean().item()
     assert record["scores"]["identity_l1"] == pytest.approx(expected, rel=1e-6)

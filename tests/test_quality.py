@@ -19,8 +19,8 @@ from torch import Tensor
 
 import ganzoo
 from ganzoo import hookimpl
-from ganzoo.features import FeatureExtractor, inception_weights, load_domain_features, train_domain_features
-from ganzoo.quality import frechet_distance, inception_score, kernel_distance, precision_recall
+from ganzoo.evaluation.features import FeatureExtractor, inception_weights, load_domain_features, train_domain_features
+from ganzoo.evaluation.samples import frechet_distance, inception_score, kernel_distance, precision_recall
 from ganzoo.specs import FeatureExtractorSpec
 from conftest import TINY_ENTRY, make_tiny_plugin
 

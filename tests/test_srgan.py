@@ -15,8 +15,8 @@ from PIL import Image
 
 import ganzoo
 from ganzoo import DataError
-from ganzoo.data import read_image
-from ganzoo.metrics import luma, paired_scores
+from ganzoo.images import read_image
+from ganzoo.evaluation.paired import luma, paired_scores
 from ganzoo.tiling import tiled
 from ganzoo_srgan import SRGAN, ContentFeatures, Discriminator, SRDataConfig, SRGANConfig, SRResNet
 from ganzoo_srgan.data import downsample, load_div2k, load_hr_folder, load_skimage_photos

@@ -16,7 +16,7 @@ import torch
 
 import ganzoo
 from ganzoo.plugins import API_VERSION, PluginWarning, load_registry
-from ganzoo.training import checkpoint as ckpt
+import ganzoo.checkpoints as ckpt
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "ganzoo-wgan-gp"
@@ -49,7 +49,7 @@ def test_wgan_gp_plugin_installs_lists_trains_and_uninstalls(tmp_path):
         assert "wgan-gp-mnist-5k" in listed.stdout and "wgan_gp" in listed.stdout
         trained = ganzoo_cli("run", "wgan-gp-mnist-5k", *TWO_STEPS, "--run-dir", str(tmp_path / "run"), cwd=tmp_path)
         assert trained.returncode == 0, trained.stderr
-        made = ckpt.load(tmp_path / "run" / "checkpoints" / "last.pt")["provenance"]
+        made = ckpt.read(tmp_path / "run" / "checkpoints" / "last.pt")["provenance"]
         assert made["model"] == {"name": "wgan-gp-dcgan", "plugin": "wgan_gp", "distribution": "ganzoo-wgan-gp", "version": "0.1.0"}
         assert made["loss"]["plugin"] == "wgan_gp" and made["dataset"]["distribution"] == "ganzoo"
         own = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests"), cwd=tmp_path)
@@ -117,5 +117,5 @@ def test_checkpoints_are_data_not_code(tmp_path):
 
     torch.save({"entry": {}, "evil": Payload()}, tmp_path / "evil.pt")
     with pytest.raises(ganzoo.CheckpointError):
-        ckpt.load(tmp_path / "evil.pt")
+        ckpt.read(tmp_path / "evil.pt")
     assert not (tmp_path / "pwned").exists()

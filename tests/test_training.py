@@ -12,7 +12,7 @@ import torch
 import ganzoo
 from ganzoo import CheckpointError, LossSpec, NonFiniteLossError, hookimpl
 from ganzoo.losses import NonSaturatingBCE, BCEConfig
-from ganzoo.training import checkpoint as ckpt
+import ganzoo.checkpoints as ckpt
 
 from conftest import TINY_ENTRY, TinyGAN, make_tiny_plugin
 
@@ -39,7 +39,7 @@ def test_tiny_run_writes_the_run_directory(tiny_registry, tmp_path):
     history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert [r["step"] for r in history] == [2, 4, 6]
     assert all(torch.isfinite(torch.tensor([r["d_loss"], r["g_loss"]])).all() for r in history)
-    payload = ckpt.load(tmp_path / "run" / "checkpoints" / "last.pt")
+    payload = ckpt.read(tmp_path / "run" / "checkpoints" / "last.pt")
     assert payload["step"] == 6 and payload["entry"]["name"] == "tiny"
 
 
@@ -188,7 +188,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(write_zoo, tmp
     with pytest.raises(NonFiniteLossError, match="NaN or infinite before step 5.*last checkpoint .* was kept"):
         ganzoo.train("boom", registry=registry, run_dir=tmp_path / "r", device="cpu")
     assert ends == ["failed"]
-    payload = ckpt.load(tmp_path / "r" / "checkpoints" / "last.pt")
+    payload = ckpt.read(tmp_path / "r" / "checkpoints" / "last.pt")
     assert payload["step"] == 3
     assert all(torch.isfinite(v).all() for v in payload["model"].values())
 
@@ -214,7 +214,7 @@ def test_corrupt_checkpoint_is_a_one_line_error(tmp_path, content):
     path = tmp_path / "last.pt"
     path.write_bytes(content)
     with pytest.raises(CheckpointError, match="is not a readable ganzoo checkpoint") as info:
-        ckpt.load(path)
+        ckpt.read(path)
     assert "\n" not in str(info.value)
 
 
@@ -222,7 +222,7 @@ def test_foreign_torch_file_is_refused(tmp_path):
     path = tmp_path / "weights.pt"
     torch.save({"weight": torch.ones(2)}, path)
     with pytest.raises(CheckpointError, match="is not a ganzoo checkpoint"):
-        ckpt.load(path)
+        ckpt.read(path)
 
 
 def test_sample_from_checkpoint(tiny_registry, tmp_path):
@@ -242,7 +242,7 @@ def test_compile_option_trains_and_keeps_checkpoint_keys(tiny_registry, tmp_path
     plain = ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "plain", device="cpu")
     compiled = ganzoo.train("tiny", overrides=["train.compile=true"], registry=tiny_registry, run_dir=tmp_path / "c", device="cpu")
     assert compiled.status == "finished"
-    saved = ckpt.load(tmp_path / "c" / "checkpoints" / "last.pt")["model"]
+    saved = ckpt.read(tmp_path / "c" / "checkpoints" / "last.pt")["model"]
     assert saved.keys() == plain.model.state_dict().keys()  # no _orig_mod. prefixes: loads anywhere
     for name, value in saved.items():
         assert torch.allclose(value, plain.model.state_dict()[name], atol=1e-5), name  # same math as eager
@@ -272,8 +272,8 @@ class PhasedGAN(TinyGAN):
         return {"d": list(self.discriminator.parameters()), "g": list(self.generator.parameters()),
                 "g2": list(self.head.parameters())}
 
-    def sample(self, n, labels=None, *, rng=None, net=None, latent=None):
-        return self.head(super().sample(n, labels, rng=rng, net=net, latent=latent))
+    def sample(self, n, condition=None, *, rng=None, latent=None):
+        return self.head(super().sample(n, condition, rng=rng, latent=latent))
 
     def generator_loss(self, batch, loss):
         self.seen.append((self.phase, any(p.requires_grad for p in self.discriminator.parameters())))

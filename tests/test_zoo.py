@@ -11,28 +11,24 @@ import pytest
 import torch
 
 import ganzoo
-from ganzoo.api import build_model, load_data
+from ganzoo.build import build_model, load_data
 from ganzoo.data import read_idx
+from ganzoo.data.idx import BUNDLED as BUNDLED_DIR
 
 REGISTRY = ganzoo.load_registry()
-BUNDLED = Path(__import__("ganzoo_datasets").__file__).with_name("data")
-SMALL_MODEL = {"g_channels": 8, "d_channels": 8, "blocks": 1, "d_dense": 8, "content": "pixel"}
-SMALL_DATA = {"limit": 64, "load_size": 36, "crop_size": 32, "hr_size": 16, "eval_size": 32, "crops_per_image": 2, "image_size": 32}
+BUNDLED = BUNDLED_DIR
 SMALL_TRAIN = ["train.batch_size=2", "train.log_every=1", "train.sample_every=0", "train.checkpoint_every=0",
                "train.grid_size=4", "train.steps=2", "train.epochs=0", "train.eval_batches=1"]
-UNSUPPORTED_SIZES = {("stackgan", 28): "Stage I needs a side of 4 \\* 2\\^k pixels"}  # 28 / 4 = 7
-INPUT_SCALE = {"srgan": 4}  # models whose input is smaller than their output (the default scale)
 PUBLIC_PAIRS = ("facades", "cityscapes", "maps", "edges2shoes")
 
 
 def small_overrides(entry: ganzoo.ZooEntry) -> list[str]:
-    """Tiny networks and data for any entry: only the options its model and dataset have."""
-    fields = lambda kind, name: {f.name for f in dataclasses.fields(REGISTRY.spec(kind, name).config)}  # noqa: E731
-    model, data = fields("model", entry.model), fields("dataset", entry.dataset)
-    phases = [p.name for p in getattr(REGISTRY.spec("model", entry.model).build, "phases", ())]
+    """Tiny networks and data for any entry: the tiny options its model's and dataset's specs give."""
+    model, data = REGISTRY.spec("model", entry.model), REGISTRY.spec("dataset", entry.dataset)
+    phases = [p.name for p in getattr(model.build, "phases", ())]
     steps = [f"train.phase_steps={json.dumps({name: 1 for name in phases})}", "train.steps=0"] if len(phases) > 1 else []
-    return ([f"model_options.{k}={v}" for k, v in SMALL_MODEL.items() if k in model]
-            + [f"dataset_options.{k}={v}" for k, v in SMALL_DATA.items() if k in data] + SMALL_TRAIN + steps)
+    return ([f"model_options.{k}={json.dumps(v)}" for k, v in model.tiny_options.items()]
+            + [f"dataset_options.{k}={json.dumps(v)}" for k, v in data.tiny_options.items()] + SMALL_TRAIN + steps)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +80,7 @@ def test_every_entry_trains_two_steps_and_previews(name, offline_data, tmp_path)
     preview = run.sample_fixed()
     assert torch.isfinite(preview).all()
     loaded = ganzoo.load_checkpoint(tmp_path / "run", registry=REGISTRY, device="cpu")
-    if loaded.model.paired:  # scored on held-out pairs, against the baselines
+    if loaded.model.capabilities.translates:  # scored on held-out pairs, against the baselines
         scores = json.loads((tmp_path / "run" / "metrics.json").read_text())["heldout"]["scores"]
         assert {"l1", "psnr", "ssim"} <= scores.keys()
         assert any(k.endswith("_psnr") for k in scores)  # next to a baseline (identity, mean image, bicubic)
@@ -98,19 +94,21 @@ def test_every_entry_trains_two_steps_and_previews(name, offline_data, tmp_path)
 @pytest.mark.parametrize("model", sorted(REGISTRY.models))
 @pytest.mark.parametrize("size, channels", [(28, 1), (32, 3), (64, 3)])
 def test_every_model_builds_and_previews_for_several_image_sizes(model, size, channels):
-    small = size // INPUT_SCALE.get(model, 1)  # paired models' input side
-    info = ganzoo.DataInfo(channels, size, size, num_classes=10, input_channels=channels, input_height=small, input_width=small,
-                           vocabulary=("a", "word"))
-    entry = ganzoo.ZooEntry("x", model, "mnist-5k", "bce", model_options={"g_channels": 8, "d_channels": 8})
-    if (model, size) in UNSUPPORTED_SIZES:
-        with pytest.raises(ValueError, match=UNSUPPORTED_SIZES[model, size]):
-            build_model(REGISTRY, entry, info)
+    spec = REGISTRY.spec("model", model)
+    info = spec.example_data(size, channels)
+    entry = ganzoo.ZooEntry("x", model, "mnist-5k", "bce", model_options=spec.tiny_options)
+    if info is None:  # a size the model says it does not take: data of a size it takes, resized, is a one-line error
+        supported = next(spec.example_data(s, channels) for s in (32, 64) if spec.example_data(s, channels) is not None)
+        with pytest.raises(ValueError) as refused:
+            build_model(REGISTRY, entry, dataclasses.replace(supported, height=size, width=size))
+        assert "\n" not in str(refused.value)
         return
     net = build_model(REGISTRY, entry, info)
-    examples = {"image": torch.rand(4, channels, size, size) * 2 - 1, "input": torch.rand(4, channels, small, small) * 2 - 1,
-                "label": torch.arange(4), "caption": torch.randint(0, 4, (4, 2, 5))}
+    examples = {"image": torch.rand(4, channels, size, size) * 2 - 1, "label": torch.arange(4), "caption": torch.randint(0, 4, (4, 2, 5))}
+    if info.input_channels:
+        examples["input"] = torch.rand(4, *info.shape("input")) * 2 - 1
     preview = net.preview(net.preview_inputs(examples, 4, torch.Generator().manual_seed(0)))
-    width = 3 * size if net.paired else size  # paired previews show input | output | target
+    width = 3 * size if net.capabilities.translates else size  # translators' previews show input | output | target
     assert preview.shape == (4, channels, size, width)
     assert preview.min() >= -1 and preview.max() <= 1
 

@@ -18,7 +18,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from ganzoo import __version__
+from ganzoo._version import __version__
 from ganzoo.errors import GanzooError, GanzooWarning, PluginError
 from ganzoo.specs import CommandSpec
 
@@ -79,12 +79,28 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
                         "or a plugin's")
     p.add_argument("--weights", type=Path, metavar="PATH", help="the feature extractor's weights file")
     p.add_argument("--split", help="dataset split of the real images (default: the held-out one, else train)")
-    p.add_argument("--batches", type=int, default=0, help="paired models: score only this many batches (default: all)")
+    p.add_argument("--batches", type=int, default=0, help="translators with targets: score only this many batches (default: all)")
+    p.add_argument("--direction", help="translators without targets: the direction whose outputs are scored")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--runs-dir", type=Path)
     _common(p)
+
+    for name, help_text in (("translate", "translate an image (or a folder of images) with a trained translating model"),
+                            ("upscale", "super-resolve an image (or a folder of images) of any size, tile by tile")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("source", metavar="ENTRY-or-CHECKPOINT")
+        p.add_argument("inputs", type=Path, metavar="INPUT", help="an image, or a folder of images")
+        p.add_argument("--out", type=Path, required=True, help="output image (for one input) or folder")
+        p.add_argument("--direction", help="which translation, for models with several (e.g. a2b, b2a)")
+        if name == "upscale":
+            p.add_argument("--tile", type=int, default=128, help="largest tile side in input pixels (default 128; 0: one piece)")
+            p.add_argument("--overlap", type=int, default=-1,
+                           help="tile overlap in input pixels (default: the network's receptive radius, exact)")
+        p.add_argument("--device", default="auto")
+        p.add_argument("--runs-dir", type=Path)
+        _common(p)
 
     p = sub.add_parser("features", help="train (once) and cache the domain feature network of an entry's dataset")
     p.add_argument("entry")
@@ -211,7 +227,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_sample(args: argparse.Namespace, console: Console) -> int:
-    from ganzoo.api import load_checkpoint, sample, save_images
+    from ganzoo.api import load_checkpoint, sample
+    from ganzoo.images import save_images
 
     if args.n < 1:
         raise GanzooError("--n must be at least 1")
@@ -241,9 +258,9 @@ def cmd_evaluate(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import evaluate
 
     record = evaluate(args.source, split=args.split, limit=args.batches, samples=args.samples, features=args.features,
-                      weights=args.weights, seed=args.seed, device=args.device, data_dir=args.data_dir, runs_dir=args.runs_dir,
-                      registry=args.registry)
-    if record["kind"] == "paired":
+                      weights=args.weights, seed=args.seed, direction=args.direction, device=args.device, data_dir=args.data_dir,
+                      runs_dir=args.runs_dir, registry=args.registry)
+    if record["kind"] == "paired":  # a translator against its held-out targets
         table = Table("score", "value", box=None, header_style="bold")
         for key, value in record["scores"].items():
             table.add_row(key, f"{value:.4f}")
@@ -270,9 +287,47 @@ def cmd_evaluate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_translate(args: argparse.Namespace, console: Console) -> int:
+    """Any translating model on an image file or a folder; inputs are resized to the size
+    the model trained on unless it translates any size. ``upscale``: tiled, never resized."""
+    from torchvision.transforms.v2 import functional as TF
+
+    from ganzoo.api import load_checkpoint, translate
+    from ganzoo.images import process_image_files, to_model_range
+
+    loaded = load_checkpoint(args.source, device=args.device, runs_dir=args.runs_dir, registry=args.registry)
+    caps = loaded.model.capabilities
+    upscale = args.command == "upscale"
+    if not caps.translates:
+        raise GanzooError(f"entry '{loaded.entry.name}' (model {loaded.entry.model}) does not {args.command} images"
+                          + ("" if caps.translates or not caps.generates else ": use 'ganzoo sample'"))
+    direction = caps.direction(args.direction)
+    channels, *size = loaded.info.shape(direction.source)
+    scale = loaded.info.shape(direction.target)[1] // max(1, size[0])
+    if upscale and scale <= 1:
+        raise GanzooError(f"entry '{loaded.entry.name}' (model {loaded.entry.model}) does not upscale images: use 'ganzoo translate'")
+    if upscale and args.tile < 0:
+        raise GanzooError("--tile must be 0 (one piece) or a positive number of pixels")
+    stderr = Console(stderr=True)
+
+    def run(path: Path, pixels):
+        if not upscale and not caps.any_size and list(pixels.shape[1:]) != size:
+            stderr.print(f"{path.name}: resized from {pixels.shape[2]}x{pixels.shape[1]} to the model's input size "
+                         f"{size[1]}x{size[0]}", highlight=False)
+            pixels = TF.resize(pixels, size, antialias=True)
+        tiles = {"tile": args.tile, "overlap": args.overlap} if upscale else {}
+        return translate(loaded, to_model_range(pixels[None]), direction=direction.name, **tiles)
+
+    written = process_image_files(args.inputs, args.out, run, channels)
+    where = written[0] if args.inputs.is_file() else f"{len(written)} images in {args.out}"
+    verb = f"upscaled {scale}x" if upscale else f"translated ({direction.name})"
+    stderr.print(f"{verb} with {loaded.entry.name} (step {loaded.step}) -> {where}", highlight=False)
+    return 0
+
+
 def cmd_features(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import load_entry
-    from ganzoo.features import load_domain_features, train_domain_features
+    from ganzoo.evaluation.features import load_domain_features, train_domain_features
 
     entry = load_entry(args.entry, registry=args.registry)
     path = train_domain_features(entry, args.registry, args.data_dir, epochs=args.epochs, force=args.force)
@@ -310,7 +365,8 @@ def cmd_new_plugin(args: argparse.Namespace, console: Console) -> int:
 
 
 COMMANDS = {"new-plugin": cmd_new_plugin, "list": cmd_list, "plugins": cmd_plugins, "info": cmd_info, "run": cmd_run, "sample": cmd_sample,
-            "evaluate": cmd_evaluate, "features": cmd_features, "report": cmd_report, "compare": cmd_compare}
+            "translate": cmd_translate, "upscale": cmd_translate, "evaluate": cmd_evaluate, "features": cmd_features,
+            "report": cmd_report, "compare": cmd_compare}
 
 if __name__ == "__main__":
     sys.exit(main())

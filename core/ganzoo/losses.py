@@ -3,6 +3,20 @@
 A loss sees discriminator *logits* (never probabilities), so each is numerically
 stable and autocast-safe. ``penalty`` lets a loss add a regulariser that needs the
 discriminator itself, which is how a plugin adds WGAN-GP without touching the core.
+
+Scale conventions (each is a mean over the batch; a model adds its other terms, e.g.
+``l1_weight * L1``, to ``loss.generator(...)`` with weight 1 on the adversarial term):
+
+=========  =========================================  ===========================================
+loss       discriminator                              generator
+=========  =========================================  ===========================================
+``bce``    softplus(-D(x)) + softplus(D(G(z)))        softplus(-D(G(z)))  (non-saturating)
+``lsgan``  ½(D(x) - 1)² + ½D(G(z))²                   w·(D(G(z)) - 1)², w = ``generator_weight``
+``hinge``  relu(1 - D(x)) + relu(1 + D(G(z)))         -D(G(z))
+=========  =========================================  ===========================================
+
+LSGAN's ``generator_weight`` is ½ as in Mao et al. (2017); CycleGAN's and pix2pix's
+code use the plain mean squared error, ``generator_weight: 1``.
 """
 
 from __future__ import annotations
@@ -18,7 +32,11 @@ from ganzoo.specs import LossSpec
 
 
 class GANLoss:
-    """Base class: the discriminator's and the generator's adversarial loss."""
+    """Base class: the discriminator's and the generator's adversarial loss, from logits.
+
+    ``discriminator(real_logits, fake_logits)`` is minimised by the discriminator,
+    ``generator(fake_logits)`` by the generator; both are means over the batch.
+    """
 
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         raise NotImplementedError
@@ -44,7 +62,8 @@ class BCEConfig:
 
 
 class NonSaturatingBCE(GANLoss):
-    """Goodfellow et al. 2014, with the non-saturating generator loss -log D(G(z))."""
+    """Goodfellow et al. 2014: -log D(x) - log(1 - D(G(z))) for the discriminator (on logits:
+    softplus(-D(x)) + softplus(D(G(z)))), and the non-saturating -log D(G(z)) for the generator."""
 
     def __init__(self, config: BCEConfig) -> None:
         self.real_target = 1.0 - config.label_smoothing
@@ -63,21 +82,28 @@ class NoOptions:
     pass
 
 
-class LeastSquares(GANLoss):
-    """Mao et al. 2017 (LSGAN): targets 1 for real, 0 for fake."""
+@dataclass(frozen=True)
+class LSGANConfig:
+    generator_weight: float = 0.5  # the generator's term is generator_weight * (D(G(z)) - 1)^2: 1/2 in the paper, 1 in CycleGAN's code
 
-    def __init__(self, config: NoOptions) -> None:
-        pass
+
+class LeastSquares(GANLoss):
+    """Mao et al. 2017 (LSGAN): targets 1 for real, 0 for fake; the discriminator's loss is
+    ½(D(x) - 1)² + ½D(G(z))², the generator's ``generator_weight`` x (D(G(z)) - 1)²."""
+
+    def __init__(self, config: LSGANConfig) -> None:
+        self.generator_weight = config.generator_weight
 
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return 0.5 * ((real_logits - 1).pow(2).mean() + fake_logits.pow(2).mean())
 
     def generator(self, fake_logits: Tensor) -> Tensor:
-        return 0.5 * (fake_logits - 1).pow(2).mean()
+        return self.generator_weight * (fake_logits - 1).pow(2).mean()
 
 
 class Hinge(GANLoss):
-    """Lim & Ye 2017 / Miyato et al. 2018: hinge for the discriminator, -D(G(z)) for the generator."""
+    """Lim & Ye 2017 / Miyato et al. 2018: relu(1 - D(x)) + relu(1 + D(G(z))) for the
+    discriminator, -D(G(z)) for the generator (unbounded: keep D Lipschitz, e.g. spectral norm)."""
 
     def __init__(self, config: NoOptions) -> None:
         pass
@@ -93,6 +119,6 @@ class Hinge(GANLoss):
 def ganzoo_register_losses() -> list[LossSpec]:
     return [
         LossSpec("bce", NonSaturatingBCE, BCEConfig, "non-saturating binary cross-entropy (Goodfellow et al. 2014)"),
-        LossSpec("lsgan", LeastSquares, NoOptions, "least squares (Mao et al. 2017)"),
+        LossSpec("lsgan", LeastSquares, LSGANConfig, "least squares (Mao et al. 2017)"),
         LossSpec("hinge", Hinge, NoOptions, "hinge (Lim & Ye 2017)"),
     ]

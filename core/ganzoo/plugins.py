@@ -19,14 +19,14 @@ from typing import Any
 
 import pluggy
 
-from ganzoo import hookspecs
+import ganzoo.hookspecs as hookspecs
+from ganzoo._version import __version__
 from ganzoo.config import ZooSource, apply_overrides, build_entry, read_zoo_file
 from ganzoo.errors import ConfigError, GanzooError, PluginError, unknown_name
 from ganzoo.specs import CommandSpec, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec, ZooEntry
 
 ENTRY_POINT_GROUP = "ganzoo"
-DEFAULT_ZOO = Path(__file__).with_name("zoo.yaml")
-API_VERSION = 1  # the hook API; a plugin may declare the one it was written for as GANZOO_API = 1
+API_VERSION = 1  # the plugin API (ganzoo.plugin + the hookspecs); a plugin declares the one it was written for as GANZOO_API
 DISABLE_ENV = "GANZOO_DISABLE_PLUGINS"  # comma-separated plugin names not to load
 
 
@@ -85,7 +85,7 @@ def get_plugin_manager(
                 continue
             info.api = getattr(plugin, "GANZOO_API", None)
             if info.api is not None and info.api != API_VERSION:
-                _report(info, f"written for ganzoo plugin API {info.api}, but this ganzoo {ganzoo_version()} provides API "
+                _report(info, f"written for ganzoo plugin API {info.api}, but this ganzoo {__version__} provides API "
                               f"{API_VERSION}: install a version of '{info.distribution or ep.name}' made for it")
                 continue
             _register(pm, info, plugin)
@@ -94,12 +94,6 @@ def get_plugin_manager(
         infos[name] = info
         _register(pm, info, plugin)
     return pm, infos
-
-
-def ganzoo_version() -> str:
-    from ganzoo import __version__
-
-    return __version__
 
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:
@@ -246,19 +240,16 @@ def load_registry(
     *,
     extra_plugins: Sequence[tuple[str, Any]] = (),
     entry_points: bool = True,
-    default_zoo: bool = True,
     disabled: Iterable[str] = (),
 ) -> Registry:
     """Load every plugin, collect their specs, and validate the zoo.
 
-    The zoo is the built-in ``zoo.yaml``, the files plugins contribute, and then
-    ``zoo_files`` (``--zoo``) in order.
+    The zoo is the files plugins contribute (``ganzoo_zoo_files``), then ``zoo_files``
+    (``--zoo``) in order.
     """
     pm, infos = get_plugin_manager(extra_plugins, entry_points=entry_points, disabled=disabled)
     registry = Registry(pm, infos)
     registry.collect()
-    sources = [read_zoo_file(DEFAULT_ZOO)] if default_zoo else []
-    sources += registry.plugin_zoo_sources()
-    registry.add_zoo_sources(sources)
+    registry.add_zoo_sources(registry.plugin_zoo_sources())
     registry.add_zoo_files(zoo_files)
     return registry

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import DataError
-from ganzoo.metrics_file import read_metrics
+from ganzoo.evaluation.records import read_metrics
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import argparse
 
-    from ganzoo.data import ImageData, ItemData
+    from ganzoo.data import ImageData, ItemData, UnpairedData
     from ganzoo.losses import GANLoss
     from ganzoo.model import GANModel
 
@@ -34,6 +34,17 @@ class DataInfo:
     vocabulary: tuple[str, ...] = ()  # captioned data: the words of the training captions (token id = index + 2)
     text_dim: int = 0  # captioned data with precomputed caption embeddings: their size
 
+    def shape(self, key: str) -> tuple[int, int, int]:
+        """(channels, height, width) of the images under batch key ``key`` ("image" or "input")."""
+        if key == "input":
+            return self.input_channels, self.input_height, self.input_width
+        return self.channels, self.height, self.width
+
+
+def square_images(size: int, channels: int) -> DataInfo | None:
+    """The data most models are tried on in registry-driven tests: labelled square images."""
+    return DataInfo(channels, size, size, num_classes=10)
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -41,13 +52,18 @@ class ModelSpec:
 
     ``config`` is a dataclass type with a default for every field; a zoo entry's
     ``model_options`` are checked against it (unknown keys and wrong types are errors).
+    ``tiny_options`` and ``example_data`` serve registry-driven tests (ganzoo's, and a
+    plugin's own): the options of a model small enough for a few CPU steps, and the data
+    the model takes at a given image side and channel count (``None``: that size is not
+    supported, and building the model for it must raise a one-line ``ValueError``).
     """
 
     name: str
     build: Callable[[Any, DataInfo], GANModel]
     config: type
     description: str = ""
-    conditional: bool = False  # True: samples take a class label
+    tiny_options: dict[str, Any] = field(default_factory=dict)
+    example_data: Callable[[int, int], DataInfo | None] = square_images
 
 
 @dataclass(frozen=True)
@@ -55,7 +71,8 @@ class DatasetSpec:
     """A dataset: ``load(options, root, split)`` returns its ``split``.
 
     The result is a :class:`ganzoo.data.ImageData` (held in memory, batched on the
-    device) or a :class:`ganzoo.data.ItemData` (read item by item by loader workers).
+    device), a :class:`ganzoo.data.UnpairedData` (in-memory domains drawn independently)
+    or a :class:`ganzoo.data.ItemData` (read item by item by loader workers).
     ``options`` is an instance of ``config`` built from the entry's ``dataset_options``;
     ``root`` is the data directory (``--data-dir``, ``$GANZOO_DATA`` or ``~/.cache/ganzoo``);
     ``split`` is one of ``splits``: ``"train"`` for training, ``"val"`` or ``"test"``
@@ -63,10 +80,11 @@ class DatasetSpec:
     """
 
     name: str
-    load: Callable[[Any, Path, str], ImageData | ItemData]
+    load: Callable[[Any, Path, str], ImageData | UnpairedData | ItemData]
     config: type
     description: str = ""
     splits: tuple[str, ...] = ("train",)
+    tiny_options: dict[str, Any] = field(default_factory=dict)  # a few small items, for registry-driven tests
 
     @property
     def eval_split(self) -> str | None:
@@ -87,9 +105,9 @@ class LossSpec:
 @dataclass(frozen=True)
 class FeatureExtractorSpec:
     """A feature network for sample-quality metrics: ``build(context)`` returns a
-    :class:`ganzoo.features.FeatureExtractor` (images in [-1, 1] -> features, logits).
+    :class:`ganzoo.plugin.FeatureExtractor` (images in [-1, 1] -> features, logits).
 
-    ``context`` is a :class:`ganzoo.features.FeatureContext`: the entry, the registry,
+    ``context`` is a :class:`ganzoo.plugin.FeatureContext`: the entry, the registry,
     the data directory, the ``--weights`` path and the device.
     """
 
@@ -120,14 +138,16 @@ class TrainConfig:
     batch_size: int = 64
     steps: int = 0  # generator updates; 0 means "use epochs" (or phase_steps)
     epochs: int = 0  # passes over the data; used when steps is 0
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    lr_g: float = 2e-4  # Adam's rate for generator groups (every group no phase lists as a discriminator group)
+    lr_d: float = 2e-4  # ... for discriminator groups
     betas: tuple[float, float] = (0.5, 0.999)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # per parameter group: {NAME: {lr, betas, weight_decay}}
     d_steps: int = 1  # discriminator updates per generator update
     lr_decay_steps: int = 0  # learning rates fall linearly to 0 over the run's last N steps (pix2pix's n_epochs_decay); 0: constant
     seed: int = 0
     precision: str = "fp32"  # fp32 | bf16 | fp16 | auto
-    ema: float = 0.0  # decay of the generator's moving average; 0 switches it off
+    ema: float = 0.0  # decay of the generators' moving average; 0 switches it off
+    ema_networks: tuple[str, ...] = ()  # the networks averaged (names the model declares); empty: every generator
     ema_start: int = 0  # steps before the average starts following the generator
     log_every: int = 50  # steps between progress updates (and non-finite checks)
     sample_every: int = 500  # steps between sample grids; 0 only at the end
@@ -155,6 +175,12 @@ class TrainConfig:
         for name in ("batch_size", "d_steps", "log_every", "grid_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"train.{name} must be at least 1")
+        for group, settings in self.groups.items():
+            if not isinstance(settings, dict) or set(settings) - GROUP_SETTINGS:
+                raise ValueError(f"train.groups.{group} must be a mapping of {', '.join(sorted(GROUP_SETTINGS))}")
+
+
+GROUP_SETTINGS = {"lr", "betas", "weight_decay"}  # what train.groups may set per parameter group
 
 
 @dataclass(frozen=True)

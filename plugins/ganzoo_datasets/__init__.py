@@ -2,8 +2,8 @@
 
 ``mnist`` and ``fashion-mnist`` are the full training sets through torchvision's loaders,
 kept in ``DATA_DIR/MNIST/raw`` and ``DATA_DIR/FashionMNIST/raw`` (downloaded there when
-online). ``mnist-5k`` is 500 real digits of each class shipped inside this package, so
-the quick start and the tests run offline.
+online). ``mnist-5k`` is the 5,000 real digits (500 of each class) shipped with ganzoo
+(``ganzoo.plugin.bundled_mnist``), so the quick start and the tests run offline.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from ganzoo import DatasetSpec, DataError, ImageData, hookimpl
-from ganzoo.data import read_idx
+from ganzoo.plugin import DataError, DatasetSpec, ImageData, bundled_mnist, hookimpl, resize_images
 
-BUNDLED = Path(__file__).with_name("data")
+GANZOO_API = 1
 MNIST_CLASSES = tuple(str(i) for i in range(10))
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
@@ -36,16 +34,13 @@ def _finish(images: torch.Tensor, labels: torch.Tensor, config: DigitsConfig, cl
     if config.limit:
         images, labels = images[: config.limit], labels[: config.limit]
     images = images.unsqueeze(1)  # (N, 1, 28, 28)
-    if config.image_size and config.image_size != images.shape[-1]:
-        resized = F.interpolate(images.float(), size=(config.image_size,) * 2, mode="bilinear", antialias=True, align_corners=False)
-        images = resized.round().clamp(0, 255).to(torch.uint8)
+    if config.image_size:
+        images = resize_images(images, config.image_size)
     return ImageData({"image": images.contiguous(), "label": labels.long()}, num_classes=len(classes), class_names=classes)
 
 
 def load_mnist_5k(config: DigitsConfig, root: Path, split: str = "train") -> ImageData:
-    images = read_idx(BUNDLED / "train-5k-images-idx3-ubyte.gz")
-    labels = read_idx(BUNDLED / "train-5k-labels-idx1-ubyte.gz")
-    return _finish(images, labels, config, MNIST_CLASSES)
+    return _finish(*bundled_mnist(), config, MNIST_CLASSES)
 
 
 def _torchvision_set(cls_name: str, classes: tuple[str, ...]):
@@ -70,10 +65,16 @@ def _torchvision_set(cls_name: str, classes: tuple[str, ...]):
     return load
 
 
+TINY = {"limit": 64}
+
+
 @hookimpl
 def ganzoo_register_datasets() -> list[DatasetSpec]:
     return [
-        DatasetSpec("mnist-5k", load_mnist_5k, DigitsConfig, "5,000 real MNIST digits (500 per class) bundled with ganzoo; offline"),
-        DatasetSpec("mnist", _torchvision_set("MNIST", MNIST_CLASSES), DigitsConfig, "MNIST, 60,000 training digits (torchvision; downloads)", ("train", "test")),
-        DatasetSpec("fashion-mnist", _torchvision_set("FashionMNIST", FASHION_CLASSES), DigitsConfig, "Fashion-MNIST, 60,000 training images (torchvision; downloads)", ("train", "test")),
+        DatasetSpec("mnist-5k", load_mnist_5k, DigitsConfig, "5,000 real MNIST digits (500 per class) bundled with ganzoo; offline",
+                    tiny_options=TINY),
+        DatasetSpec("mnist", _torchvision_set("MNIST", MNIST_CLASSES), DigitsConfig, "MNIST, 60,000 training digits (torchvision; downloads)",
+                    ("train", "test"), tiny_options=TINY),
+        DatasetSpec("fashion-mnist", _torchvision_set("FashionMNIST", FASHION_CLASSES), DigitsConfig,
+                    "Fashion-MNIST, 60,000 training images (torchvision; downloads)", ("train", "test"), tiny_options=TINY),
     ]

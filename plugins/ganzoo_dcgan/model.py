@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ganzoo import DataInfo, GANModel
-from ganzoo.model import init_normal_
+from ganzoo.plugin import DataInfo, GANModel, init_normal_
 from ganzoo_dcgan.networks import Discriminator, Generator
 
 

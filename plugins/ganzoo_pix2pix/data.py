@@ -24,8 +24,9 @@ import torch.nn.functional as F
 from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
 
-from ganzoo import DataError, DataInfo, ImageData, ItemData
-from ganzoo.data import download_archive, image_files, read_image
+from ganzoo.plugin import (
+    DataError, DataInfo, ImageData, ItemData, bundled_mnist, download_archive, image_files, read_image, resize_images,
+)
 
 PUBLIC_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
 PUBLIC_SETS = ("facades", "cityscapes", "maps", "edges2shoes", "edges2handbags", "night2day")
@@ -161,14 +162,12 @@ def outline(images: Tensor, width: int = 1) -> Tensor:
 
 
 def load_digit_edges(config: DigitEdgesConfig, root: Path, split: str = "train") -> ImageData:
-    from ganzoo_datasets import DigitsConfig, load_mnist_5k
-
-    digits = load_mnist_5k(DigitsConfig(image_size=config.image_size), root)
-    held_out = torch.arange(len(digits)) % 10 == 9  # every tenth digit: 50 of each class
+    images, labels = bundled_mnist()
+    images, labels = resize_images(images.unsqueeze(1), config.image_size), labels.long()  # (N, 1, size, size)
+    held_out = torch.arange(len(images)) % 10 == 9  # every tenth digit: 50 of each class
     keep = held_out if split == "val" else ~held_out
-    images = digits.tensors["image"][keep]
-    labels = digits.tensors["label"][keep]
+    images, labels = images[keep], labels[keep]
     if config.limit:
         images, labels = images[: config.limit], labels[: config.limit]
     return ImageData({"input": outline(images, config.edge_width), "image": images.contiguous(), "label": labels},
-                     num_classes=digits.num_classes, class_names=digits.class_names)
+                     num_classes=10, class_names=tuple(str(i) for i in range(10)))

@@ -10,11 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
 
-from ganzoo import ConfigError, DataInfo, GANLoss, GANModel, StepOutput
-from ganzoo.metrics import mean_image_baseline, paired_scores
-from ganzoo.model import Batch, init_normal_
+from ganzoo.plugin import TRANSLATOR, Batch, DataInfo, GANLoss, GANModel, StepOutput, init_normal_
 from ganzoo_pix2pix.networks import PatchDiscriminator, UNetGenerator
 
 
@@ -37,8 +34,10 @@ class Pix2PixConfig:
 
 
 class Pix2Pix(GANModel):
-    paired = True
-    latent_dim = 0
+    """Translates ``input`` into ``image``; previews, ``ganzoo translate`` and the held-out
+    scores (L1 / PSNR / SSIM beside the identity and mean-image baselines) are the core's."""
+
+    capabilities = TRANSLATOR
 
     def __init__(self, config: Pix2PixConfig, info: DataInfo) -> None:
         super().__init__()
@@ -71,39 +70,3 @@ class Pix2Pix(GANModel):
         adversarial = loss.generator(self.discriminator(torch.cat([source, fake], 1)))
         l1 = (fake - target).abs().mean()
         return StepOutput(adversarial + self.l1_weight * l1, {"g_loss": adversarial.detach(), "l1": l1.detach()})
-
-    # ------------------------------------------------------------ using the model
-
-    def translate(self, source: Tensor, net: nn.Module | None = None) -> Tensor:
-        """Outputs (B, C, H, W) in [-1, 1] for inputs (B, C', H, W) in [-1, 1]."""
-        return (net or self.generator)(source)
-
-    def sample(self, n: int, labels: Tensor | None = None, **kwargs) -> Tensor:
-        raise ConfigError("pix2pix translates input images rather than sampling from noise: use 'ganzoo translate'")
-
-    def preview_inputs(self, examples: Batch, n: int, rng: torch.Generator) -> Batch:
-        n = min(n, 16)  # rows of (input, output, target) triplets
-        return {"input": examples["input"][:n], "image": examples["image"][:n]}
-
-    def preview(self, inputs: Batch, net: nn.Module | None = None) -> Tensor:
-        """(input | output | target) side by side, one triplet per image."""
-        source, target = inputs["input"], inputs["image"]
-        output = self.translate(source, net)
-        shown = source.expand(-1, target.shape[1], -1, -1) if source.shape[1] == 1 else source[:, : target.shape[1]]
-        return torch.cat([shown, output, target], dim=3)  # (B, C, H, 3W)
-
-    def preview_columns(self) -> int:
-        return 0
-
-    def paired_outputs(self, batch: Batch, net: nn.Module | None = None) -> tuple[Tensor, Tensor]:
-        return self.translate(batch["input"], net), batch["image"]
-
-    def evaluate_batch(self, batch: Batch, net: nn.Module | None = None) -> dict[str, Tensor]:
-        """L1, PSNR and SSIM of the outputs, and of two baselines: the input itself
-        (identity) and the mean target of the batch (the best constant guess)."""
-        source, target = batch["input"], batch["image"]
-        return {
-            **paired_scores(self.translate(source, net), target),
-            **paired_scores(source, target, prefix="identity_"),
-            **paired_scores(mean_image_baseline(target), target, prefix="mean_"),
-        }

@@ -23,8 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo import DataError, DataInfo, ItemData
-from ganzoo.data import download_archive, image_files, read_image
+from ganzoo.plugin import DataError, DataInfo, ItemData, download_archive, image_files, read_image
 
 DIV2K_URL = "http://data.vision.ee.ethz.ch/cvl/DIV2K/DIV2K_{split}_HR.zip"
 SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "hubble_deep_field.jpg", "ihc.png",

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ganzoo import ConfigError, DataError
+from ganzoo.plugin import ConfigError, DataError
 
 VGG19_CUTS = {22: 9, 54: 36}  # torchvision's vgg19().features[:cut] ends with relu2_2 / relu5_4
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

@@ -12,12 +12,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from ganzoo import ConfigError, DataInfo, GANLoss, GANModel, Phase, StepOutput
-from ganzoo.metrics import paired_scores
-from ganzoo.model import Batch, init_normal_
-from ganzoo.tiling import tiled
+from ganzoo.plugin import Batch, Capabilities, DataInfo, Direction, GANLoss, GANModel, Phase, StepOutput, init_normal_, paired_scores
 from ganzoo_srgan.features import ContentFeatures
 from ganzoo_srgan.networks import Discriminator, SRResNet
 
@@ -45,8 +42,10 @@ class SRGANConfig:
 
 
 class SRGAN(GANModel):
-    paired = True
-    latent_dim = 0
+    """A translator from ``input`` (low resolution) to ``image`` (``scale`` x larger) that
+    takes inputs of any size: ``ganzoo upscale`` tiles large ones."""
+
+    capabilities = Capabilities(generates=False, directions=(Direction("upscale"),), any_size=True)
     phases = (Phase("pretrain", generator_groups=("g",), discriminator_groups=()), Phase("adversarial"))
 
     def __init__(self, config: SRGANConfig, info: DataInfo) -> None:
@@ -94,51 +93,28 @@ class SRGAN(GANModel):
 
     # ------------------------------------------------------------ using the model
 
-    def upscale(self, lr: Tensor, net: nn.Module | None = None, tile: int = 0, overlap: int = -1) -> Tensor:
-        """``scale`` x larger images for (B, C, h, w) inputs in [-1, 1].
-
-        With ``tile``, the input is processed in tiles of at most ``tile`` x ``tile`` pixels
-        overlapping by ``overlap`` (default: the generator's receptive radius, which makes
-        the result equal to a one-piece pass), so memory stays bounded on large images.
-        """
-        net = net or self.generator
-        if overlap < 0:
-            overlap = self.generator.receptive_radius()
-        if not tile:
-            return net(lr)
-        if tile <= 2 * overlap:
-            raise ConfigError(f"tiles of {tile} pixels cannot overlap by {overlap} on each side: use --tile {2 * overlap + 32} or more")
-        return tiled(net, lr, self.scale, tile, overlap)
-
-    def translate(self, source: Tensor, net: nn.Module | None = None) -> Tensor:
-        return self.upscale(source, net)
+    def receptive_radius(self, direction: str | None = None) -> int:
+        return self.generator.receptive_radius()
 
     def bicubic(self, lr: Tensor) -> Tensor:
         """The classical baseline: bicubic upsampling, clamped to [-1, 1]."""
         return F.interpolate(lr, scale_factor=self.scale, mode="bicubic", align_corners=False).clamp(-1, 1)
 
-    def sample(self, n: int, labels: Tensor | None = None, **kwargs) -> Tensor:
-        raise ConfigError("SRGAN upscales images rather than sampling from noise: use 'ganzoo upscale'")
-
     def preview_inputs(self, examples: Batch, n: int, rng: torch.Generator) -> Batch:
         n = min(n, 8)
         return {"input": examples["input"][:n], "image": examples["image"][:n]}
 
-    def preview(self, inputs: Batch, net: nn.Module | None = None) -> Tensor:
+    def preview(self, inputs: Batch) -> Tensor:
         """(bicubic | SRGAN | original) side by side."""
         lr, hr = inputs["input"], inputs["image"]
-        return torch.cat([self.bicubic(lr), self.upscale(lr, net).clamp(-1, 1), hr], dim=3)
+        return torch.cat([self.bicubic(lr), self.translate(lr).clamp(-1, 1), hr], dim=3)
 
     def preview_columns(self) -> int:
         return 1
 
-    def paired_outputs(self, batch: Batch, net: nn.Module | None = None) -> tuple[Tensor, Tensor]:
-        return self.upscale(batch["input"], net), batch["image"]
-
-    def evaluate_batch(self, batch: Batch, net: nn.Module | None = None) -> dict[str, Tensor]:
+    def evaluate_batch(self, batch: Batch, outputs: dict[str, Tensor]) -> dict[str, Tensor]:
         """PSNR / SSIM on the Y channel with ``scale`` border pixels cropped (the SR
         literature's convention), for the model and for bicubic upsampling."""
         lr, hr = batch["input"], batch["image"]
         options = {"y_channel": True, "border": self.scale}
-        return {**paired_scores(self.upscale(lr, net), hr, **options),
-                **paired_scores(self.bicubic(lr), hr, prefix="bicubic_", **options)}
+        return {**paired_scores(outputs["upscale"], hr, **options), **paired_scores(self.bicubic(lr), hr, prefix="bicubic_", **options)}

@@ -23,8 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo import DataError, ImageData
-from ganzoo.data import IMAGE_SUFFIXES, read_image
+from ganzoo.plugin import IMAGE_SUFFIXES, DataError, ImageData, bundled_mnist, read_image, resize_images
 from ganzoo_stackgan.text import build_vocabulary, encode
 
 NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -87,10 +86,8 @@ def digit_captions(images: Tensor, labels: Tensor) -> list[list[str]]:
 
 
 def load_digit_captions(config: CaptionsConfig, root: Path, split: str = "train") -> ImageData:
-    from ganzoo_datasets import DigitsConfig, load_mnist_5k
-
-    digits = load_mnist_5k(DigitsConfig(image_size=config.image_size), root)
-    images, labels = digits.tensors["image"], digits.tensors["label"]
+    images, labels = bundled_mnist()
+    images, labels = resize_images(images.unsqueeze(1), config.image_size).contiguous(), labels.long()
     captions = digit_captions(images, labels)  # terciles over all 5,000: the same words in both splits
     held = torch.arange(len(images)) % 10 == 9
     vocabulary = build_vocabulary(c for i, cs in enumerate(captions) if not held[i] for c in cs)

@@ -18,8 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo import DataInfo, GANLoss, GANModel, Phase, StepOutput
-from ganzoo.model import Batch, init_normal_
+from ganzoo.plugin import (
+    AUXILIARY, DISCRIMINATOR, GENERATOR, Batch, Capabilities, ConfigError, DataInfo, GANLoss, GANModel, Phase, StepOutput,
+    init_normal_,
+)
 from ganzoo_stackgan.networks import ImageEncoder, MatchingDiscriminator, StackGenerator, TextEncoder
 from ganzoo_stackgan.text import encode
 
@@ -38,6 +40,9 @@ class StackGANConfig:
 
 
 class StackGAN(GANModel):
+    networks = {"text": AUXILIARY, "image_encoder": AUXILIARY, "generator": GENERATOR,
+                "discriminator1": DISCRIMINATOR, "discriminator2": DISCRIMINATOR}
+    capabilities = Capabilities(condition="text")
     phases = (Phase("text", generator_groups=("text",), discriminator_groups=()),
               Phase("stage1", generator_groups=("g1",), discriminator_groups=("d1",)),
               Phase("stage2", generator_groups=("g2",), discriminator_groups=("d2",)))
@@ -89,8 +94,6 @@ class StackGAN(GANModel):
     def encode_text(self, texts: Sequence[str]) -> tuple[Tensor, list[str]]:
         """Embeddings (N, text_dim) of free-text captions, and the words the vocabulary lacks."""
         if self.text.precomputed:
-            from ganzoo import ConfigError
-
             raise ConfigError("this model was trained on precomputed caption embeddings: it cannot read text")
         ids, unknown = encode(list(texts), self.vocabulary, self.config.max_words)
         device = next(self.parameters()).device
@@ -112,9 +115,9 @@ class StackGAN(GANModel):
         real_logits, fake_logits, wrong_logits = d(real, embedding), d(fake, embedding.detach()), d(real, wrong)
         # matching-aware: log D(real, right) + [log(1 - D(fake, right)) + log(1 - D(real, wrong))] / 2
         d_loss = 0.5 * (loss.discriminator(real_logits, fake_logits) + loss.discriminator(real_logits, wrong_logits))
-        metrics = {"d_loss": d_loss.detach(), "d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean(),
-                   "d_wrong": wrong_logits.detach().mean()}
-        return StepOutput(d_loss, metrics)
+        diagnostics = {"d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean(),
+                       "d_wrong": wrong_logits.detach().mean()}
+        return StepOutput(d_loss, {"d_loss": d_loss.detach()}, diagnostics)
 
     def generator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
         if self.phase == "text":
@@ -134,21 +137,18 @@ class StackGAN(GANModel):
         target = torch.arange(len(logits), device=logits.device)
         contrastive = 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
         accuracy = (logits.argmax(1) == target).float().mean()
-        return StepOutput(contrastive, {"text_loss": contrastive.detach(), "text_match": accuracy})
+        return StepOutput(contrastive, {"text_loss": contrastive.detach()}, {"text_match": accuracy})
 
     # ------------------------------------------------------------ sampling and previews
 
-    def sample(self, n: int, labels: Tensor | None = None, *, rng: torch.Generator | None = None,
-               net: nn.Module | None = None, latent: Tensor | None = None) -> Tensor:
-        """``n`` images for caption embeddings ``labels`` (n, text_dim), at the current stage's
-        resolution upsampled to the full size."""
-        if labels is None:
-            from ganzoo import ConfigError
-
+    def sample(self, n: int, condition: Tensor | None = None, *, rng: torch.Generator | None = None,
+               latent: Tensor | None = None) -> Tensor:
+        """``n`` images for caption embeddings ``condition`` (n, text_dim), at the current
+        stage's resolution upsampled to the full size."""
+        if condition is None:
             raise ConfigError("StackGAN draws images for captions: pass --text \"...\" or --captions FILE")
-        device = labels.device
-        z = self.sample_latent(n, device, rng) if latent is None else latent
-        images = (net or self.generator)(z, labels, self.stage)
+        z = self.sample_latent(n, condition.device, rng) if latent is None else latent
+        images = self.generator(z, condition, self.stage)
         return F.interpolate(images, scale_factor=4, mode="nearest") if self.stage == 1 else images
 
     def evaluation_condition(self, batch: Batch) -> Tensor:
@@ -161,8 +161,8 @@ class StackGAN(GANModel):
         texts = texts[:, 0].repeat_interleave(-(-n // len(texts)), dim=0)[:n]
         return {"latent": self.sample_latent(n, torch.device("cpu"), rng).to(texts.device), "text": texts}
 
-    def preview(self, inputs: Batch, net: nn.Module | None = None) -> Tensor:
-        return self.sample(len(inputs["latent"]), self.text(inputs["text"]), net=net, latent=inputs["latent"])
+    def preview(self, inputs: Batch) -> Tensor:
+        return self.sample(len(inputs["latent"]), self.text(inputs["text"]), latent=inputs["latent"])
 
     def preview_columns(self) -> int:
         return 0

@@ -1,21 +1,21 @@
-"""Scores at the end of a run, into ``metrics.json``: held-out L1, PSNR, SSIM, … of paired
-models; with ``train.eval_samples``, FID / KID / precision / recall of a generator's samples."""
+"""Scores at the end of a run, into ``metrics.json``: held-out L1, PSNR, SSIM, ... of
+translators whose held-out split has targets; with ``train.eval_samples``, FID / KID /
+precision / recall of a generator's samples (or a translator's outputs without targets)."""
 
 from __future__ import annotations
 
 from rich.console import Console
 
+from ganzoo.checkpoints import LoadedModel
+from ganzoo.evaluation.evaluate import evaluate_samples
+from ganzoo.evaluation.paired import has_targets, heldout_scores
+from ganzoo.evaluation.records import update_metrics
 from ganzoo.hookspecs import hookimpl
-from ganzoo.metrics_file import update_metrics
 
 
 class Evaluation:
-    """When a run finishes, scores the model on the dataset's held-out split.
-
-    Only models that compare outputs with targets score anything (``GANModel.paired``);
-    the scores of each run are under ``"heldout"`` in ``metrics.json``, with the split, the
-    item count and the step they were measured at.
-    """
+    """When a run finishes, scores the model as ``ganzoo evaluate`` would, on what the run
+    already holds (the held-out split it loaded, its moving averages)."""
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
@@ -24,13 +24,14 @@ class Evaluation:
     def ganzoo_train_end(self, run, status: str) -> None:
         if status != "finished":
             return
-        if run.entry.train.eval_samples and not run.model.paired:
+        if run.eval_data is not None and has_targets(run.model, run.eval_data):
+            self.heldout(run)
+        elif run.entry.train.eval_samples:
             self.sample_quality(run)
-        if run.eval_data is None:
-            return
-        scores = run.evaluate()
-        if not scores:
-            return
+
+    def heldout(self, run) -> None:
+        with run.sampling() as model:
+            scores = heldout_scores(model, run.eval_data, run.entry.train.batch_size, run.device, run.entry.train.eval_batches)
         record = {"split": run.eval_split, "items": len(run.eval_data), "step": run.step, "scores": scores}
         update_metrics(run.run_dir, "heldout", record)
         run.extras["heldout"] = record
@@ -39,11 +40,8 @@ class Evaluation:
 
     def sample_quality(self, run) -> None:
         """``train.eval_samples`` samples scored as ``ganzoo evaluate`` does (default features)."""
-        from ganzoo.api import LoadedModel, evaluate_samples
-        from ganzoo.training.trainer import _eval_mode
-
-        with _eval_mode(run.sampling_generator) as net:
-            loaded = LoadedModel(run.entry, run.model, net, run.step, run.checkpoint_dir / "last.pt", run.data.info)
+        with run.sampling() as model:
+            loaded = LoadedModel(run.entry, model, run.step, run.checkpoint_dir / "last.pt", run.data.info)
             record = evaluate_samples(loaded, run.registry, samples=run.entry.train.eval_samples)
         update_metrics(run.run_dir, f"samples-{record['features']['features']}", record)
         shown = "  ".join(f"{k} {v:.4g}" for k, v in record["scores"].items() if not k.endswith("_std"))

@@ -59,6 +59,9 @@ class History:
         }
         values = torch.stack(list(self.sums.values())).cpu().tolist() if self.sums else []  # the one sync
         record.update({k: v / self.counts[k] for k, v in zip(self.sums, values)})
+        diagnostics = sorted(run.diagnostics & self.sums.keys())
+        if diagnostics:
+            record["diagnostics"] = diagnostics  # the logged values that are not losses
         with self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
         run.extras["last_log"] = record
@@ -71,12 +74,14 @@ class History:
             plot_history(self.path, run.run_dir / "loss_curve.png", title=run.entry.name)
 
 
-_NOT_LOSSES = {"step", "epoch", "phase", "time_s", "images_per_s", "d_real", "d_fake", "d_wrong"}
+BOOKKEEPING = {"step", "epoch", "phase", "time_s", "images_per_s", "diagnostics"}
 
 
 def loss_keys(record: dict) -> list[str]:
-    """The loss-like metrics of a history record (``*_loss``, ``mse``, ``l1``, ...), not the logits' means."""
-    return [k for k in record if k not in _NOT_LOSSES]
+    """The losses of a history record: every logged value but the bookkeeping and what the
+    model's ``StepOutput.diagnostics`` reported (listed in the record's ``diagnostics``)."""
+    skip = BOOKKEEPING | set(record.get("diagnostics", ()))
+    return [k for k in record if k not in skip]
 
 
 def plot_history(history_path, out_path, title: str = "") -> None:

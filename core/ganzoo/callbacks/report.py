@@ -8,7 +8,7 @@ import time
 
 import torch
 
-import ganzoo
+from ganzoo._version import __version__
 from ganzoo.hookspecs import hookimpl
 from ganzoo.report import write_report
 
@@ -27,7 +27,7 @@ class RunReport:
         device = torch.cuda.get_device_name(run.device) if run.device.type == "cuda" else run.device.type
         previous = self._read(run)
         self.info = {"entry": run.entry.name, "device": device, "precision": run.precision, "threads": torch.get_num_threads(),
-                     "torch": torch.__version__, "ganzoo": ganzoo.__version__,
+                     "torch": torch.__version__, "ganzoo": __version__,
                      "started": previous.get("started", time.strftime("%Y-%m-%d %H:%M:%S")), "status": "running",
                      "train_seconds": previous.get("train_seconds", 0.0) if run.step else 0.0}
         self._write(run)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ganzoo.api import save_images
+from ganzoo.images import save_images
 from ganzoo.hookspecs import hookimpl
 
 

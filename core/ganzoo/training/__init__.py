@@ -1,5 +1,7 @@
-"""The one training loop, its run state and its checkpoints."""
+"""The one training loop (:mod:`~ganzoo.training.loop`), its run state, setup and phases."""
 
-from ganzoo.training.trainer import Run, Trainer, resolve_precision, select_device
+from ganzoo.training.device import resolve_precision, select_device
+from ganzoo.training.loop import Trainer
+from ganzoo.training.run import Run
 
 __all__ = ["Run", "Trainer", "resolve_precision", "select_device"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ganzoo import LossSpec, ModelSpec, hookimpl
+from ganzoo.plugin import LossSpec, ModelSpec, hookimpl
 from ganzoo_wgan_gp.loss import WassersteinGP, WGANGPConfig
 from ganzoo_wgan_gp.model import WGANGP, WGANGPModelConfig
 

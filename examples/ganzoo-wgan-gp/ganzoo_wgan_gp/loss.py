@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ganzoo import GANLoss
+from ganzoo.plugin import GANLoss
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from ganzoo import DataInfo, GANModel
+from ganzoo.plugin import DataInfo, GANModel
 
 
 @dataclass(frozen=True)

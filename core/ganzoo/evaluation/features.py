@@ -29,8 +29,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganzoo.build import load_data
 from ganzoo.errors import ConfigError, DataError
 from ganzoo.hookspecs import hookimpl
+from ganzoo.images import to_model_range
+from ganzoo.paths import cache_dir
 from ganzoo.specs import DataInfo, FeatureExtractorSpec
 
 if TYPE_CHECKING:
@@ -60,11 +63,6 @@ class FeatureContext:
     data_dir: Path | None = None
     weights: Path | None = None  # --weights
     device: torch.device = torch.device("cpu")
-
-
-def cache_dir() -> Path:
-    """ganzoo's cache: ``$GANZOO_CACHE``, else ``~/.cache/ganzoo``."""
-    return Path(os.environ.get("GANZOO_CACHE") or Path.home() / ".cache" / "ganzoo").expanduser()
 
 
 def sha256(path: Path) -> str:
@@ -221,8 +219,6 @@ def domain_path(entry: ZooEntry) -> Path:
 def train_domain_features(entry: ZooEntry, registry: Registry, data_dir: Path | None = None, *, epochs: int = 8,
                           force: bool = False) -> Path:
     """Train (or find cached) the domain feature network of ``entry``'s dataset; its path."""
-    from ganzoo.api import load_data
-
     path = domain_path(entry)
     if path.is_file() and not force:
         return path
@@ -231,11 +227,9 @@ def train_domain_features(entry: ZooEntry, registry: Registry, data_dir: Path | 
     if not info.num_classes:
         raise ConfigError(f"dataset '{entry.dataset}' has no class labels to train a domain feature network on: "
                           "use --features inception-v3")
-    if not hasattr(data, "tensors"):
+    if not hasattr(data, "tensors") or "label" not in data.tensors:
         raise ConfigError(f"dataset '{entry.dataset}' is streamed from files: the domain feature network is for small "
                           "in-memory sets; use --features inception-v3")
-    from ganzoo.data import to_model_range
-
     images = to_model_range(data.tensors["image"])
     t0 = time.perf_counter()
     net, accuracy = train_domain_net(images, data.tensors["label"].long(), info.num_classes, epochs=epochs)
@@ -281,7 +275,7 @@ def build_features(name: str, context: FeatureContext) -> FeatureExtractor:
     spec: FeatureExtractorSpec = context.registry.spec("feature extractor", name)
     extractor = spec.build(context)
     if not isinstance(extractor, FeatureExtractor):
-        raise ConfigError(f"feature extractor '{name}' built a {type(extractor).__name__}, not a ganzoo.features.FeatureExtractor")
+        raise ConfigError(f"feature extractor '{name}' built a {type(extractor).__name__}, not a ganzoo.plugin.FeatureExtractor")
     return extractor.to(context.device).eval()
 
 

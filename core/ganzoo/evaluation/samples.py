@@ -3,7 +3,7 @@
 The arithmetic comes from libraries, not from here: FID (Heusel et al. 2017), KID
 (Bińkowski et al. 2018) and the Inception Score (Salimans et al. 2016) from torchmetrics,
 improved precision and recall (Kynkäänniemi et al. 2019, k-nearest-neighbour balls) from
-torch-fidelity. Features are computed once (:mod:`ganzoo.features`) and handed to
+torch-fidelity. Features are computed once (:mod:`ganzoo.evaluation.features`) and handed to
 torchmetrics through an identity "feature network", so every metric sees the same vectors.
 """
 

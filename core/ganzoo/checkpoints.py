@@ -1,0 +1,229 @@
+"""Checkpoints: the one owner of their layout. Written atomically, read safely, restored
+on ``--resume`` and loaded for sampling here, and nowhere else.
+
+A checkpoint is written to a temporary file in the same directory, flushed to disk and
+renamed over the old one, so a crash mid-write never leaves a half-written file where a
+good one was. Reading uses ``torch.load(weights_only=True)``: a checkpoint cannot run code.
+
+The payload (format 2)::
+
+    entry, ganzoo_version, provenance   what was trained, by which plugins
+    data_info, step, phase, total_steps  the data's shape; where training stood
+    model                                the model's state_dict (every declared network)
+    ema                                  the moving averages (EMA state_dict) or None
+    training_state                       GANModel.training_state(): not weights, not for sampling
+    optimizers, scaler, rng, data_position   what --resume needs to continue bit for bit
+    callbacks                            the merged ganzoo_checkpoint_state of the run's plugins
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ganzoo._version import __version__
+from ganzoo.build import build_model
+from ganzoo.config import apply_overrides, build_config, build_entry
+from ganzoo.ema import EMA
+from ganzoo.errors import CheckpointError
+from ganzoo.model import GANModel
+from ganzoo.paths import checkpoint_path, run_dir_of, runs_root
+from ganzoo.plugins import Registry
+from ganzoo.specs import DataInfo, ZooEntry
+
+if TYPE_CHECKING:
+    from ganzoo.training.run import Run
+
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)  # format 1: one generator's moving average under "ema"
+
+
+def save_atomic(payload: dict[str, Any], path: Path) -> None:
+    """Write ``payload`` to ``path`` so that ``path`` is always either the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"format": FORMAT_VERSION, **payload}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The payload of a checkpoint written by :func:`save_atomic`; any damage is a :class:`CheckpointError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as e:
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path} is not a readable ganzoo checkpoint ({first_line})") from None
+    if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS or "entry" not in payload:
+        raise CheckpointError(f"{path} is not a ganzoo checkpoint (format {FORMAT_VERSION})")
+    if payload["format"] == 1 and payload.get("ema") is not None:  # one AveragedModel of model.generator
+        payload["ema"] = {f"averages.generator.{k}": v for k, v in payload["ema"].items()}
+    return payload
+
+
+# ---------------------------------------------------------------- training: write and --resume
+
+
+def write(run: Run, name: str = "last.pt") -> Path:
+    """Write everything ``run`` needs to continue to ``checkpoints/name``, atomically."""
+    extra: dict[str, Any] = {}
+    for state in run.pm.hook.ganzoo_checkpoint_state(run=run):
+        extra.update(state or {})
+    payload = {
+        "entry": run.entry.to_dict(),
+        "ganzoo_version": __version__,
+        "provenance": run.provenance,
+        "data_info": dataclasses.asdict(run.data.info),
+        "step": run.step,
+        "phase": run.model.phase,  # of the last step done: what sampling from this checkpoint uses
+        "total_steps": run.total_steps,
+        "data_position": run.batches.state_dict(),
+        "model": run.model.state_dict(),
+        "ema": run.ema.state_dict() if run.ema is not None else None,
+        "training_state": run.model.training_state(),
+        "optimizers": {k: o.state_dict() for k, o in run.optimizers.items()},
+        "scaler": run.scaler.state_dict() if run.scaler is not None else None,
+        "rng": _rng_state(),
+        "callbacks": extra,
+    }
+    path = checkpoint_path(run.run_dir, name)
+    save_atomic(payload, path)
+    return path
+
+
+def restore(run: Run, payload: dict[str, Any]) -> None:
+    """Load a checkpoint's state into a freshly set-up run (``--resume``). The plugins'
+    own state (``payload["callbacks"]``) is handed to them by the loop, once the run's
+    callbacks are registered."""
+    saved = payload["entry"]
+    if saved.get("name") != run.entry.name:
+        raise CheckpointError(f"the checkpoint belongs to entry '{saved.get('name')}', not '{run.entry.name}'")
+    try:
+        run.model.load_state_dict(payload["model"])
+        if run.ema is not None and payload.get("ema") is not None:
+            run.ema.load_state_dict(payload["ema"])
+        for key, opt in run.optimizers.items():
+            opt.load_state_dict(payload["optimizers"][key])
+        if run.scaler is not None and payload.get("scaler"):
+            run.scaler.load_state_dict(payload["scaler"])
+    except (RuntimeError, KeyError, ValueError) as e:
+        raise CheckpointError(
+            f"the checkpoint does not fit entry '{run.entry.name}' as configured now "
+            f"({str(e).strip().splitlines()[0]}); resume with the settings it was trained with"
+        ) from None
+    run.model.load_training_state(payload.get("training_state") or {})
+    run.step = int(payload["step"])
+    run.batches.load_state_dict(payload["data_position"])
+    _set_rng_state(payload["rng"])
+
+
+def _rng_state() -> dict[str, Any]:
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.stack(torch.cuda.get_rng_state_all()) if torch.cuda.is_available() else None,
+    }
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if state.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(list(state["cuda"]))
+
+
+# ---------------------------------------------------------------- finding checkpoints
+
+
+def latest(entry_name: str, runs_dir: str | Path | None = None) -> Path:
+    """The newest ``checkpoints/last.pt`` among the runs of ``entry_name``."""
+    found = sorted(runs_root(runs_dir).glob(f"{entry_name}/*/checkpoints/last.pt"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise CheckpointError(
+            f"no checkpoint of '{entry_name}' under {runs_root(runs_dir)}/; train it with 'ganzoo run {entry_name}' "
+            "or pass a checkpoint path"
+        )
+    return found[-1]
+
+
+def resolve(source: str | Path, runs_dir: str | Path | None = None) -> Path:
+    """A checkpoint file from a path to one, a run directory, or an entry name (its latest run)."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        candidate = checkpoint_path(path)
+        if candidate.is_file():
+            return candidate
+        raise CheckpointError(f"{path} holds no checkpoints/last.pt")
+    if path.suffix == ".pt" or os.sep in str(source):
+        raise CheckpointError(f"no checkpoint at {path}")
+    return latest(str(source), runs_dir)
+
+
+def entry_of(registry: Registry, payload: dict[str, Any], overrides: Sequence[str], origin: str) -> ZooEntry:
+    """The entry a checkpoint was trained from (with ``overrides``), validated against the
+    installed plugins: a missing one is named with the distribution to install."""
+    tables = {"model": registry.models, "dataset": registry.datasets, "loss": registry.losses}
+    for kind, made in (payload.get("provenance") or {}).items():
+        if kind in tables and made.get("name") not in tables[kind]:
+            where = f"plugin '{made.get('plugin')}'" + (f" of {made['distribution']} {made.get('version', '')}".rstrip() if made.get("distribution") else "")
+            install = f": pip install {made['distribution']}" if made.get("distribution") else ""
+            raise CheckpointError(f"{origin} was trained with {kind} '{made.get('name')}' from {where}, which is not installed here{install}")
+    raw = dict(payload["entry"])
+    name = raw.pop("name")
+    return build_entry(name, apply_overrides(raw, list(overrides)), origin, registry)
+
+
+# ---------------------------------------------------------------- sampling
+
+
+@dataclasses.dataclass
+class LoadedModel:
+    """A trained model ready to use (in eval mode; its generators hold their moving
+    averages when the run kept them), with the entry it was trained from."""
+
+    entry: ZooEntry
+    model: GANModel
+    step: int
+    path: Path  # the checkpoint file
+    info: DataInfo  # the shape of the data it was trained on
+
+    @property
+    def run_dir(self) -> Path:
+        return run_dir_of(self.path)
+
+
+def load_for_sampling(registry: Registry, path: Path, device: torch.device) -> LoadedModel:
+    """Rebuild the model of checkpoint ``path`` on ``device``, with the moving averages in
+    place of the generators, in the phase it last trained in; no training state."""
+    payload = read(path, map_location=device)
+    entry = entry_of(registry, payload, (), str(path))
+    info = build_config(DataInfo, payload["data_info"], f"{path}: data_info")
+    model = build_model(registry, entry, info).to(device)
+    try:
+        model.load_state_dict(payload["model"])
+        if payload.get("ema") is not None:
+            ema = EMA(model, sorted({key.split(".")[1] for key in payload["ema"]})).to(device)
+            ema.load_state_dict(payload["ema"])
+            ema.copy_into(model)
+    except (RuntimeError, KeyError, AttributeError) as e:
+        raise CheckpointError(f"{path} does not match model '{entry.model}' ({str(e).splitlines()[0]})") from None
+    model.set_phase(payload.get("phase") or model.phases[0].name)
+    model.eval()
+    return LoadedModel(entry, model, int(payload["step"]), path, info)

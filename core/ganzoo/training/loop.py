@@ -1,0 +1,203 @@
+"""The one training loop. Every model in the zoo trains here; none has a loop of its own.
+
+Read top to bottom: :meth:`Trainer.fit` sets a run up (:mod:`ganzoo.training.setup`),
+restores a checkpoint on ``--resume``, registers the run's callbacks, hands them their
+checkpoint state, and runs :meth:`Trainer._loop`. Each step of the loop:
+
+1. on a phase boundary, freeze the groups the new phase does not train;
+2. ``d_steps`` discriminator updates (none in a phase without discriminator groups);
+3. one generator update with the phase's discriminator groups frozen;
+4. the moving averages, the non-finite check (one host sync per log interval), and the
+   ``ganzoo_step_end`` / ``ganzoo_epoch_end`` hooks.
+
+The model (:class:`ganzoo.model.GANModel`) only says what a batch's losses are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torch import Tensor, nn
+
+import ganzoo.checkpoints as checkpoints
+from ganzoo.model import Phase
+from ganzoo.specs import TrainConfig, ZooEntry
+import ganzoo.training.distributed as distributed
+from ganzoo.training.device import select_device
+from ganzoo.training.phases import group_settings
+from ganzoo.training.run import Run
+from ganzoo.training.setup import seed_everything, setup_run
+
+
+class Trainer:
+    """Builds a :class:`Run` from a validated entry and trains it."""
+
+    def __init__(self, registry: Any, *, device: str = "auto", data_dir: Path | None = None) -> None:
+        self.registry = registry
+        self.place, self.device = distributed.setup(select_device(device))
+        self.data_dir = data_dir
+
+    def setup(self, entry: ZooEntry, run_dir: Path) -> Run:
+        return setup_run(self.registry, entry, run_dir, self.device, self.place, self.data_dir)
+
+    def fit(self, entry: ZooEntry, run_dir: Path, resume: Path | None = None) -> Run:
+        run = self.setup(entry, run_dir)  # data, model and options fail here, before anything is written
+        payload = None
+        if resume is not None:
+            payload = checkpoints.read(resume, map_location=run.device)
+            checkpoints.restore(run, payload)
+        if run.place.world > 1:  # the same weights everywhere, different noise and dropout in each process
+            seed_everything(hash((entry.train.seed, run.place.rank, run.step)) % 2**62)
+        pm = self.registry.pm
+        callbacks = []
+        if run.place.is_main:  # logs, samples, checkpoints and reports: rank 0 only
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / "config.yaml").write_text(yaml.safe_dump(entry.to_dict(), sort_keys=False))
+            callbacks = [cb for group in pm.hook.ganzoo_callbacks(run=run) for cb in group or []]
+        for cb in callbacks:
+            pm.register(cb)
+        try:
+            if payload is not None:  # every plugin, the run's callbacks included, gets its state back
+                pm.hook.ganzoo_load_checkpoint_state(run=run, state=payload.get("callbacks") or {})
+            pm.hook.ganzoo_train_start(run=run)
+            with _stop_on_sigint(run):
+                self._loop(run)
+            run.status = "finished" if run.step >= run.total_steps else "interrupted"
+            pm.hook.ganzoo_train_end(run=run, status=run.status)
+        except BaseException:
+            run.status = "failed"
+            pm.hook.ganzoo_train_end(run=run, status="failed")
+            raise
+        finally:
+            for cb in callbacks:
+                pm.unregister(cb)
+        return run
+
+    def run_steps(self, run: Run, n: int) -> None:
+        """``n`` more steps of ``run`` through the loop, without the run's callbacks and
+        without writing anything (the speed benchmark times this)."""
+        run.total_steps = run.step + n
+        self._loop(run)
+
+    def _loop(self, run: Run) -> None:
+        train = run.entry.train
+        model, loss, hook = run.model, run.loss, run.pm.hook
+        losses = run.losses if run.losses is not None else distributed.LossStep(model)
+        groups = model.parameter_groups()
+        base_lrs = {k: s.lr for k, s in group_settings(model, train, set(groups)).items()}
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(run.precision)
+        autocast = torch.autocast(run.device.type, dtype=dtype, enabled=dtype is not None)
+        scaler = run.scaler
+        run._nonfinite = torch.zeros((), dtype=torch.bool, device=run.device)
+        model.train()
+        phase: Phase | None = None
+        while run.step < run.total_steps and run.status == "running":
+            current = run.phase_at(run.step)
+            if current is not phase:
+                phase = current
+                opt_d = [run.optimizers[k] for k in phase.discriminator_groups]
+                opt_g = [run.optimizers[k] for k in phase.generator_groups]
+                d_params = [p for k in phase.discriminator_groups for p in groups[k]]
+                trained = {*phase.generator_groups, *phase.discriminator_groups}
+                for key, params in groups.items():  # groups the phase does not train stay frozen through it
+                    for p in params:
+                        p.requires_grad_(key in trained)
+                model.set_phase(phase.name)
+                hook.ganzoo_phase_start(run=run, phase=phase.name)
+
+            if train.lr_decay_steps:
+                _decay_learning_rates(run, train, base_lrs)
+            epochs_done = []
+            out_d = None
+            for _ in range(train.d_steps if opt_d else 1):
+                batch, end_of_epoch = run.batches.next()
+                if end_of_epoch:
+                    epochs_done.append(run.batches.epoch)
+                if not opt_d:  # a phase without a discriminator (e.g. a generator warm-up)
+                    break
+                for opt in opt_d:
+                    opt.zero_grad(set_to_none=True)
+                with autocast:
+                    out_d = losses("d", batch, loss)
+                _backward_step(out_d.loss, opt_d, scaler)
+
+            for opt in opt_g:
+                opt.zero_grad(set_to_none=True)
+            with _frozen(d_params):
+                with autocast:
+                    out_g = losses("g", batch, loss)
+                _backward_step(out_g.loss, opt_g, scaler)
+            if scaler is not None:
+                scaler.update()
+
+            if run.ema is not None:
+                run.ema.update(model, follow=run.step < train.ema_start)
+            step_loss = out_g.loss.detach() + (out_d.loss.detach() if out_d is not None else 0)
+            run._nonfinite |= ~torch.isfinite(step_loss)
+            run.step += 1
+            if run.step % train.log_every == 0 or run.step == run.total_steps:
+                run.check_finite()  # one host sync per log interval, not per step
+            outputs = (out_d, out_g) if out_d is not None else (out_g,)
+            metrics = {k: v for out in outputs for k, v in (*out.metrics.items(), *out.diagnostics.items())}
+            run.diagnostics.update(k for out in outputs for k in out.diagnostics)
+            hook.ganzoo_step_end(run=run, step=run.step, metrics=metrics)
+            for epoch in epochs_done:
+                hook.ganzoo_epoch_end(run=run, epoch=epoch)
+
+
+def _decay_learning_rates(run: Run, train: TrainConfig, base_lrs: dict[str, float]) -> None:
+    """Set each optimizer's rate for the coming step: its configured rate until the last
+    ``train.lr_decay_steps`` steps of the run, then falling linearly towards 0. A function of
+    the step alone, so a resumed run continues the same schedule."""
+    factor = min(1.0, (run.total_steps - run.step) / train.lr_decay_steps)
+    for key, opt in run.optimizers.items():
+        for group in opt.param_groups:
+            group["lr"] = factor * base_lrs[key]
+
+
+@contextlib.contextmanager
+def _frozen(params: list[nn.Parameter]) -> Iterator[None]:
+    """No gradients for ``params`` inside (the discriminator during the generator's update)."""
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+def _backward_step(loss: Tensor, optimizers: list[torch.optim.Optimizer], scaler: torch.amp.GradScaler | None) -> None:
+    if scaler is None:
+        loss.backward()
+        for optimizer in optimizers:
+            optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        for optimizer in optimizers:
+            scaler.step(optimizer)
+
+
+@contextlib.contextmanager
+def _stop_on_sigint(run: Run) -> Iterator[None]:
+    """First Ctrl-C: finish the step in flight, then stop cleanly. Second: stop at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum: int, frame: Any) -> None:
+        run.status = "interrupted"
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

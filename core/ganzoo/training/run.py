@@ -1,0 +1,105 @@
+"""The state of one training run: what hooks receive as ``run``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+import torch
+from torch import Tensor, nn
+
+import ganzoo.checkpoints as checkpoints
+from ganzoo.data import Batches, Dataset
+from ganzoo.ema import EMA
+from ganzoo.errors import NonFiniteLossError
+from ganzoo.losses import GANLoss
+from ganzoo.model import GANModel, Phase
+from ganzoo.specs import ZooEntry
+import ganzoo.training.distributed as distributed
+
+
+@dataclass
+class Run:
+    """The state of one training run; hooks receive it as ``run``."""
+
+    entry: ZooEntry
+    run_dir: Path
+    device: torch.device
+    precision: str
+    model: GANModel
+    loss: GANLoss
+    data: Dataset
+    batches: Batches
+    optimizers: dict[str, torch.optim.Optimizer]
+    total_steps: int
+    pm: pluggy.PluginManager
+    ema: EMA | None = None
+    scaler: torch.amp.GradScaler | None = None
+    step: int = 0
+    status: str = "running"
+    schedule: list[tuple[Phase, int]] = field(default_factory=list)  # each phase with the step it ends at
+    preview_inputs: dict[str, Tensor] = field(default_factory=dict)  # fixed for the whole run
+    eval_data: Dataset | None = None  # the dataset's held-out split, when it has one
+    eval_split: str | None = None
+    provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # which plugin (and version) gave model, dataset, loss
+    place: distributed.Distributed = distributed.SINGLE  # this process's rank among the torchrun processes
+    losses: nn.Module | None = None  # the model's loss step, inside DistributedDataParallel when distributed
+    registry: Any = None  # the plugin registry the run was built from (datasets, feature extractors)
+    extras: dict[str, Any] = field(default_factory=dict)  # free room for plugins' per-run data
+    diagnostics: set[str] = field(default_factory=set)  # logged values that are not losses (StepOutput.diagnostics)
+    _nonfinite: Tensor | None = None
+
+    def phase_at(self, step: int) -> Phase:
+        """The phase that step ``step + 1`` belongs to (the last phase once all are done)."""
+        return next((phase for phase, end in self.schedule if step < end), self.schedule[-1][0])
+
+    @property
+    def phase(self) -> str:
+        """The name of the current phase."""
+        return self.model.phase
+
+    @property
+    def epoch(self) -> int:
+        """Passes over the data completed so far."""
+        return self.batches.epoch
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    @contextlib.contextmanager
+    def sampling(self) -> Iterator[GANModel]:
+        """The model as sampling sees it: its moving averages in place of the averaged
+        networks, in eval mode, without gradients; as it was again afterwards."""
+        averaged = self.ema.applied(self.model) if self.ema is not None else contextlib.nullcontext()
+        was_training = self.model.training
+        with averaged, torch.no_grad():
+            self.model.eval()
+            try:
+                yield self.model
+            finally:
+                self.model.train(was_training)
+
+    def sample_fixed(self) -> Tensor:
+        """The preview images from this run's fixed inputs: comparable across steps."""
+        with self.sampling() as model:
+            return model.preview(self.preview_inputs)
+
+    def check_finite(self) -> None:
+        """Raise :class:`NonFiniteLossError` if any loss since the start was NaN or infinite."""
+        if self._nonfinite is not None and bool(self._nonfinite):
+            raise NonFiniteLossError(
+                f"a loss became NaN or infinite before step {self.step}; training stopped and the last "
+                f"checkpoint in {self.checkpoint_dir} was kept (lower the learning rates or use precision fp32)"
+            )
+
+    def save_checkpoint(self, name: str = "last.pt") -> Path:
+        """Write everything needed to continue, atomically, to ``checkpoints/name``."""
+        self.check_finite()
+        path = checkpoints.write(self, name)
+        self.pm.hook.ganzoo_checkpoint_saved(run=self, path=path)
+        return path
