@@ -28,8 +28,8 @@ from torch import nn
 
 import ganzoo
 from common import header, runs
-from ganzoo.api import load_data
-from ganzoo.features import jitter  # small rotations, scalings and shifts
+from ganzoo.build import load_data
+from ganzoo.evaluation.features import jitter  # small rotations, scalings and shifts
 
 SAMPLES = 2000
 CONFIDENCE = 0.9

@@ -10,7 +10,9 @@ For each entry, in a fresh process (so that the peak memory is the entry's own):
 - **FLOPs**: of one step, counted by ``torch.utils.flop_counter``; achieved TFLOP/s, and on
   a GPU with a known peak, the model FLOPs utilisation (MFU).
 
-For DCGAN entries the same process also times the **textbook loop** on the same model,
+For entries whose model is the textbook shape (one generator and one discriminator,
+generating from noise; a capability, not a name) the same process also times the
+**textbook loop** on the same model,
 data and batch size: a ``DataLoader`` over a map-style dataset converting each image
 (PIL -> ``ToTensor`` -> ``Normalize``, as torchvision's MNIST does), ``sigmoid`` +
 ``nn.BCELoss``, ``torch.optim.Adam`` with default settings, ``.item()`` of both losses
@@ -93,9 +95,17 @@ class TextbookMNIST(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.images[i, 0].numpy(), mode="L")), int(self.labels[i])
 
 
+def textbook_shaped(model, data_kind) -> bool:
+    """The textbook loop fits a model of one generator and one discriminator that generates
+    from noise (optionally by class) on in-memory grey images."""
+    caps = model.capabilities
+    return (caps.generates and caps.condition in ("", "class") and set(model.networks) == {"generator", "discriminator"}
+            and hasattr(data_kind, "tensors") and "label" in data_kind.tensors and data_kind.info.channels == 1)
+
+
 def textbook_rate(entry, registry, steps: int, repeats: int, device: torch.device) -> float:
     """Images per second of the textbook DCGAN loop on the entry's model and data."""
-    from ganzoo.api import build_model, load_data
+    from ganzoo.build import build_model, load_data
 
     data = load_data(registry, entry)
     model = build_model(registry, entry, data.info).to(device)
@@ -160,7 +170,7 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
         model = run.model
         model.eval()
         sample_n = 64
-        if model.paired:
+        if model.capabilities.translates:
             from ganzoo.data import spread_items
 
             inputs = model.preview_inputs(spread_items(run.data, sample_n, device), sample_n, torch.Generator().manual_seed(0))
@@ -184,7 +194,7 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
     peak = next((v for k, v in PEAK_TFLOPS.items() if k in result["device"]), None)
     if peak is not None:
         result["mfu"] = round(result["achieved_tflops"] / peak[run.precision], 4)
-    if entry.model in ("dcgan", "cdcgan"):
+    if textbook_shaped(model, data_kind=run.data):
         reference = textbook_rate(entry, registry, steps, repeats, device)
         result["textbook_images_per_s"] = round(reference, 1)
         result["speedup_vs_textbook"] = round(train_rate / reference, 2)

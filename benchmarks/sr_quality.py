@@ -19,8 +19,8 @@ from pathlib import Path
 
 import ganzoo
 from common import header, runs
-from ganzoo.data import image_files
-from ganzoo.training.trainer import evaluate
+from ganzoo.images import image_files
+from ganzoo.evaluation.paired import heldout_scores
 from ganzoo_srgan import HRImages, SRDataConfig
 
 
@@ -46,7 +46,7 @@ def main() -> None:
                 config = SRDataConfig(scale=loaded.model.scale, eval_size=options.get("eval_size", 192))
                 photos = HRImages(image_files(args.photos), config, train=False)
                 device = next(loaded.model.parameters()).device
-                scores = evaluate(loaded.model, loaded.generator, photos, 4, device)
+                scores = heldout_scores(loaded.model, photos, 4, device)
                 row["photos"] = {"folder": str(args.photos), "items": len(photos), "crop": config.eval_size, **_rounded(scores)}
             results["entries"][loaded.entry.name] = row
             print(loaded.entry.name, json.dumps(row))

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 import ganzoo
 from common import header, runs
-from ganzoo.api import load_data
+from ganzoo.build import load_data
 from ganzoo_stackgan.data import NUMBERS, measure
 from mnist_quality import train_classifier
 

@@ -61,11 +61,50 @@ def test_wgan_gp_plugin_installs_lists_trains_and_uninstalls(tmp_path):
     assert "model 'wgan-gp-dcgan' from plugin 'wgan_gp' of ganzoo-wgan-gp 0.1.0, which is not installed here: pip install ganzoo-wgan-gp" in gone.stderr
 
 
+CYCLEGAN = ROOT / "examples" / "ganzoo-cyclegan"
+CG_SMALL = ["--set", "model_options.g_channels=4", "--set", "model_options.blocks=1", "--set", "model_options.d_channels=4",
+            "--set", "model_options.d_layers=2", "--set", "dataset_options.limit=32", "--set", "train.batch_size=4",
+            "--set", "train.sample_every=0", "--set", "train.grid_size=4", "--set", "train.lr_decay_steps=0"]
+
+
+def test_cyclegan_plugin_installs_lists_trains_translates_resumes_and_uninstalls(tmp_path):
+    from PIL import Image
+
+    pip("install", "--no-deps", "-e", str(CYCLEGAN), cwd=tmp_path)
+    try:
+        listed = ganzoo_cli("list", "cyclegan*", cwd=tmp_path)
+        assert "cyclegan-digit-outlines" in listed.stdout and "cyclegan" in listed.stdout
+        cut = ganzoo_cli("run", "cyclegan-digit-outlines", *CG_SMALL, "--set", "train.steps=2", "--run-dir", str(tmp_path / "run"),
+                         cwd=tmp_path)
+        assert cut.returncode == 0, cut.stderr
+        resumed = ganzoo_cli("run", "cyclegan-digit-outlines", "--resume", str(tmp_path / "run"), "--set", "train.steps=4", cwd=tmp_path)
+        assert resumed.returncode == 0, resumed.stderr
+        payload = ckpt.read(tmp_path / "run" / "checkpoints" / "last.pt")
+        assert payload["step"] == 4 and payload["training_state"]["pool_a"].shape[0] == 16  # 4 steps x 4 fakes, in the pool
+        Image.fromarray((torch.rand(32, 32) * 255).to(torch.uint8).numpy()).save(tmp_path / "digit.png")
+        for direction in ("a2b", "b2a"):
+            done = ganzoo_cli("translate", str(tmp_path / "run"), str(tmp_path / "digit.png"), "--direction", direction,
+                              "--out", str(tmp_path / f"{direction}.png"), cwd=tmp_path)
+            assert done.returncode == 0 and f"translated ({direction})" in done.stderr, done.stderr
+        wrong = ganzoo_cli("translate", str(tmp_path / "run"), str(tmp_path / "digit.png"), "--direction", "x", "--out", "o.png", cwd=tmp_path)
+        assert wrong.returncode == 2 and "unknown direction 'x'" in wrong.stderr and wrong.stderr.count("\n") == 1
+        scored = ganzoo_cli("evaluate", str(tmp_path / "run"), "--batches", "1", cwd=tmp_path)
+        assert scored.returncode == 0 and "a2b_l1" in scored.stdout and "b2a_l1" in scored.stdout, scored.stderr
+        own = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(CYCLEGAN / "tests"), cwd=tmp_path)
+        assert own.returncode == 0, own.stdout[-2000:]
+    finally:
+        pip("uninstall", "-y", "ganzoo-cyclegan", cwd=tmp_path)
+    gone = ganzoo_cli("translate", str(tmp_path / "run"), str(tmp_path / "digit.png"), "--out", "o.png", cwd=tmp_path)
+    assert gone.returncode == 2 and "pip install ganzoo-cyclegan" in gone.stderr
+
+
 def test_scaffolded_plugin_installs_and_trains_at_once(tmp_path):
     made = ganzoo_cli("new-plugin", "demo-gan", "--dir", str(tmp_path), cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     root = tmp_path / "ganzoo-demo-gan"
-    assert {p.name for p in root.rglob("*") if p.is_file()} >= {"pyproject.toml", "README.md", "__init__.py", "model.py", "zoo.yaml", "test_demo_gan.py"}
+    assert {p.name for p in root.rglob("*") if p.is_file()} >= {"pyproject.toml", "README.md", "__init__.py", "model.py", "data.py",
+                                                                 "command.py", "zoo.yaml", "test_demo_gan.py"}
+    assert "class DemoGAN(GANModel)" in (root / "ganzoo_demo_gan" / "model.py").read_text()
     pip("install", "--no-deps", "-e", str(root), cwd=tmp_path)
     try:
         assert "demo-gan-mnist-5k" in ganzoo_cli("list", "demo*", cwd=tmp_path).stdout
