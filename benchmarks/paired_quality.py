@@ -1,4 +1,4 @@
-"""Held-out quality of paired (image-to-image) entries against their baselines.
+"""Held-out quality of translating entries against their baselines, each direction.
 
 For each entry: train it with its default configuration (timed), then score it on its
 dataset's held-out split with ``ganzoo.evaluate``: L1, PSNR and SSIM of the outputs
@@ -6,6 +6,7 @@ against the targets, next to the same scores of the identity baseline (the input
 output) and the mean-image baseline (the mean target of each held-out batch).
 
     python benchmarks/paired_quality.py pix2pix-digit-edges
+    python benchmarks/paired_quality.py cyclegan-digit-outlines   # after pip install -e examples/ganzoo-cyclegan
     python benchmarks/paired_quality.py --checkpoint runs/pix2pix-digit-edges/TIMESTAMP
 """
 
@@ -36,9 +37,13 @@ def main() -> None:
             record = ganzoo.evaluate(source, device=args.device, data_dir=args.data_dir, registry=registry, write=False)
             scores = record["scores"]
             row = {"split": record["split"], "items": record["items"], "steps": record["step"], "train_seconds": seconds}
-            for metric in ("l1", "psnr", "ssim"):
-                row[metric] = {"model": round(scores[metric], 4), "identity": round(scores[f"identity_{metric}"], 4),
-                               "mean_image": round(scores[f"mean_{metric}"], 4)}
+            # one direction: keys l1, identity_l1, ...; several: a2b_l1, a2b_identity_l1, ...
+            prefixes = sorted(k[:-2] for k in scores if k.endswith("l1") and "identity_" not in k and "mean_" not in k)
+            for prefix in prefixes:
+                for metric in ("l1", "psnr", "ssim"):
+                    row[f"{prefix}{metric}"] = {"model": round(scores[f"{prefix}{metric}"], 4),
+                                                "identity": round(scores[f"{prefix}identity_{metric}"], 4),
+                                                "mean_image": round(scores[f"{prefix}mean_{metric}"], 4)}
             name = Path(record["checkpoint"]).parent.parent.name
             results["entries"][name] = row
             print(name, json.dumps(row))

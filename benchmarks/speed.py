@@ -95,12 +95,12 @@ class TextbookMNIST(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.images[i, 0].numpy(), mode="L")), int(self.labels[i])
 
 
-def textbook_shaped(model, data_kind) -> bool:
+def textbook_shaped(model, data) -> bool:
     """The textbook loop fits a model of one generator and one discriminator that generates
     from noise (optionally by class) on in-memory grey images."""
     caps = model.capabilities
     return (caps.generates and caps.condition in ("", "class") and set(model.networks) == {"generator", "discriminator"}
-            and hasattr(data_kind, "tensors") and "label" in data_kind.tensors and data_kind.info.channels == 1)
+            and hasattr(data, "tensors") and "label" in data.tensors and data.info.channels == 1)
 
 
 def textbook_rate(entry, registry, steps: int, repeats: int, device: torch.device) -> float:
@@ -194,7 +194,7 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
     peak = next((v for k, v in PEAK_TFLOPS.items() if k in result["device"]), None)
     if peak is not None:
         result["mfu"] = round(result["achieved_tflops"] / peak[run.precision], 4)
-    if textbook_shaped(model, data_kind=run.data):
+    if textbook_shaped(model, run.data):
         reference = textbook_rate(entry, registry, steps, repeats, device)
         result["textbook_images_per_s"] = round(reference, 1)
         result["speedup_vs_textbook"] = round(train_rate / reference, 2)

@@ -13,10 +13,9 @@ import torch
 import ganzoo
 from ganzoo.build import build_model, load_data
 from ganzoo.data import read_idx
-from ganzoo.data.idx import BUNDLED as BUNDLED_DIR
+from ganzoo.data.idx import BUNDLED
 
 REGISTRY = ganzoo.load_registry()
-BUNDLED = BUNDLED_DIR
 SMALL_TRAIN = ["train.batch_size=2", "train.log_every=1", "train.sample_every=0", "train.checkpoint_every=0",
                "train.grid_size=4", "train.steps=2", "train.epochs=0", "train.eval_batches=1"]
 PUBLIC_PAIRS = ("facades", "cityscapes", "maps", "edges2shoes")

@@ -57,10 +57,11 @@ def train(
     which ``overrides`` apply (e.g. ``train.steps=5000`` to train longer).
     """
     registry = registry or load_registry(zoo_files)
-    resume_path = None
+    payload = None
     if resume is not None:
         resume_path = checkpoints.resolve(resume, runs_dir)
-        resolved = checkpoints.entry_of(registry, checkpoints.read(resume_path), overrides, str(resume_path))
+        payload = checkpoints.read(resume_path)  # once: the entry is rebuilt from it, then the run restored from it
+        resolved = checkpoints.entry_of(registry, payload, overrides, str(resume_path))
         if isinstance(entry, str) and entry != resolved.name:
             raise CheckpointError(f"{resume_path} is a checkpoint of '{resolved.name}', not of '{entry}'")
         target = run_dir_of(resume_path)
@@ -69,7 +70,7 @@ def train(
         target = Path(run_dir) if run_dir else new_run_dir(resolved.name, runs_dir)
         if checkpoint_path(target).exists():
             raise CheckpointError(f"{target} already holds a checkpoint; resume it with --resume {target} or choose another run directory")
-    return Trainer(registry, device=device, data_dir=data_dir).fit(resolved, target, resume=resume_path)
+    return Trainer(registry, device=device, data_dir=data_dir).fit(resolved, target, resume=payload)
 
 
 def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str | Path | None = None,
@@ -78,6 +79,12 @@ def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str |
     eval mode, its generators holding their moving averages when the run kept them."""
     registry = registry or load_registry()
     return checkpoints.load_for_sampling(registry, checkpoints.resolve(source, runs_dir), select_device(device))
+
+
+def translation_scale(loaded: LoadedModel, direction: str | None = None) -> int:
+    """How many times larger a translation's output is than its input (super-resolution: > 1)."""
+    d = loaded.model.capabilities.direction(direction)
+    return max(1, loaded.info.shape(d.target)[1] // max(1, loaded.info.shape(d.source)[1]))
 
 
 def _loaded(source: str | Path | LoadedModel, device: str, runs_dir: str | Path | None, registry: Registry | None) -> LoadedModel:
@@ -153,8 +160,7 @@ def translate(source: str | Path | LoadedModel, images: Tensor, *, direction: st
         overlap = model.receptive_radius(name)
     if tile <= 2 * overlap:
         raise ConfigError(f"tiles of {tile} pixels cannot overlap by {overlap} on each side: use --tile {2 * overlap + 32} or more")
-    scale = max(1, loaded.info.height // max(1, loaded.info.input_height))
-    return tiled(lambda x: model.translate(x, name), images, scale, tile, overlap).float()
+    return tiled(lambda x: model.translate(x, name), images, translation_scale(loaded, name), tile, overlap).float()
 
 
 def evaluate(

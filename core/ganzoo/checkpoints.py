@@ -109,9 +109,9 @@ def write(run: Run, name: str = "last.pt") -> Path:
 
 
 def restore(run: Run, payload: dict[str, Any]) -> None:
-    """Load a checkpoint's state into a freshly set-up run (``--resume``). The plugins'
-    own state (``payload["callbacks"]``) is handed to them by the loop, once the run's
-    callbacks are registered."""
+    """Load a checkpoint's state (read on the CPU) into a freshly set-up run (``--resume``).
+    The plugins' own state (``payload["callbacks"]``) is handed to them by the loop, once
+    the run's callbacks are registered."""
     saved = payload["entry"]
     if saved.get("name") != run.entry.name:
         raise CheckpointError(f"the checkpoint belongs to entry '{saved.get('name')}', not '{run.entry.name}'")
@@ -128,10 +128,21 @@ def restore(run: Run, payload: dict[str, Any]) -> None:
             f"the checkpoint does not fit entry '{run.entry.name}' as configured now "
             f"({str(e).strip().splitlines()[0]}); resume with the settings it was trained with"
         ) from None
-    run.model.load_training_state(payload.get("training_state") or {})
+    run.model.load_training_state(to_device(payload.get("training_state") or {}, run.device))
     run.step = int(payload["step"])
     run.batches.load_state_dict(payload["data_position"])
     _set_rng_state(payload["rng"])
+
+
+def to_device(state: Any, device: torch.device) -> Any:
+    """``state`` (tensors in dicts, lists and tuples) with every tensor on ``device``."""
+    if isinstance(state, torch.Tensor):
+        return state.to(device)
+    if isinstance(state, dict):
+        return {k: to_device(v, device) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(to_device(v, device) for v in state)
+    return state
 
 
 def _rng_state() -> dict[str, Any]:

@@ -292,7 +292,7 @@ def cmd_translate(args: argparse.Namespace, console: Console) -> int:
     the model trained on unless it translates any size. ``upscale``: tiled, never resized."""
     from torchvision.transforms.v2 import functional as TF
 
-    from ganzoo.api import load_checkpoint, translate
+    from ganzoo.api import load_checkpoint, translate, translation_scale
     from ganzoo.images import process_image_files, to_model_range
 
     loaded = load_checkpoint(args.source, device=args.device, runs_dir=args.runs_dir, registry=args.registry)
@@ -303,7 +303,7 @@ def cmd_translate(args: argparse.Namespace, console: Console) -> int:
                           + ("" if caps.translates or not caps.generates else ": use 'ganzoo sample'"))
     direction = caps.direction(args.direction)
     channels, *size = loaded.info.shape(direction.source)
-    scale = loaded.info.shape(direction.target)[1] // max(1, size[0])
+    scale = translation_scale(loaded, direction.name)
     if upscale and scale <= 1:
         raise GanzooError(f"entry '{loaded.entry.name}' (model {loaded.entry.model}) does not upscale images: use 'ganzoo translate'")
     if upscale and args.tile < 0:

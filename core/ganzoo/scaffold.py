@@ -228,6 +228,8 @@ checked comes from the plugin's own specs, so it holds after the networks are re
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import ganzoo
 
@@ -260,11 +262,11 @@ def test_entry_trains_and_samples(tmp_path):
 
 
 def test_command_writes_its_png(tmp_path):
-    from ganzoo.cli import main
-
     registry = ganzoo.load_registry()
     ganzoo.train(ENTRY, overrides=small(registry), run_dir=tmp_path / "run", device="cpu", registry=registry)
-    assert main(["{name}-walk", str(tmp_path / "run"), "--out", str(tmp_path / "walk.png"), "--device", "cpu"]) == 0
+    done = subprocess.run([sys.executable, "-m", "ganzoo", "{name}-walk", str(tmp_path / "run"), "--out", str(tmp_path / "walk.png"),
+                           "--device", "cpu"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     assert (tmp_path / "walk.png").stat().st_size > 0
 '''
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from rich.console import Console
 
 from ganzoo.checkpoints import LoadedModel
-from ganzoo.evaluation.evaluate import evaluate_samples
-from ganzoo.evaluation.paired import has_targets, heldout_scores
+from ganzoo.evaluation.evaluate import evaluate_heldout, evaluate_samples
+from ganzoo.evaluation.paired import has_targets
 from ganzoo.evaluation.records import update_metrics
 from ganzoo.hookspecs import hookimpl
+from ganzoo.paths import checkpoint_path
 
 
 class Evaluation:
@@ -31,8 +32,8 @@ class Evaluation:
 
     def heldout(self, run) -> None:
         with run.sampling() as model:
-            scores = heldout_scores(model, run.eval_data, run.entry.train.batch_size, run.device, run.entry.train.eval_batches)
-        record = {"split": run.eval_split, "items": len(run.eval_data), "step": run.step, "scores": scores}
+            record = evaluate_heldout(self._loaded(run, model), run.eval_data, run.eval_split, None, run.entry.train.eval_batches)
+        scores = record["scores"]
         update_metrics(run.run_dir, "heldout", record)
         run.extras["heldout"] = record
         shown = "  ".join(f"{k} {v:.4g}" for k, v in scores.items())
@@ -41,9 +42,13 @@ class Evaluation:
     def sample_quality(self, run) -> None:
         """``train.eval_samples`` samples scored as ``ganzoo evaluate`` does (default features)."""
         with run.sampling() as model:
-            loaded = LoadedModel(run.entry, model, run.step, run.checkpoint_dir / "last.pt", run.data.info)
-            record = evaluate_samples(loaded, run.registry, samples=run.entry.train.eval_samples)
+            record = evaluate_samples(self._loaded(run, model), run.registry, samples=run.entry.train.eval_samples)
         update_metrics(run.run_dir, f"samples-{record['features']['features']}", record)
         shown = "  ".join(f"{k} {v:.4g}" for k, v in record["scores"].items() if not k.endswith("_std"))
         self.console.print(f"samples ({record['fake_images']} vs {record['real_images']} real, {record['features']['features']} "
                            f"features): {shown}", highlight=False)
+
+    @staticmethod
+    def _loaded(run, model) -> LoadedModel:
+        """The run's model as ``ganzoo evaluate`` sees a loaded one (averages in, eval mode)."""
+        return LoadedModel(run.entry, model, run.step, checkpoint_path(run.run_dir), run.data.info)

@@ -31,7 +31,6 @@ from ganzoo.model import Phase
 from ganzoo.specs import TrainConfig, ZooEntry
 import ganzoo.training.distributed as distributed
 from ganzoo.training.device import select_device
-from ganzoo.training.phases import group_settings
 from ganzoo.training.run import Run
 from ganzoo.training.setup import seed_everything, setup_run
 
@@ -47,11 +46,11 @@ class Trainer:
     def setup(self, entry: ZooEntry, run_dir: Path) -> Run:
         return setup_run(self.registry, entry, run_dir, self.device, self.place, self.data_dir)
 
-    def fit(self, entry: ZooEntry, run_dir: Path, resume: Path | None = None) -> Run:
+    def fit(self, entry: ZooEntry, run_dir: Path, resume: dict[str, Any] | None = None) -> Run:
+        """Train ``entry`` into ``run_dir``; ``resume`` is a checkpoint's payload to continue from."""
         run = self.setup(entry, run_dir)  # data, model and options fail here, before anything is written
-        payload = None
-        if resume is not None:
-            payload = checkpoints.read(resume, map_location=run.device)
+        payload = resume
+        if payload is not None:
             checkpoints.restore(run, payload)
         if run.place.world > 1:  # the same weights everywhere, different noise and dropout in each process
             seed_everything(hash((entry.train.seed, run.place.rank, run.step)) % 2**62)
@@ -65,7 +64,8 @@ class Trainer:
             pm.register(cb)
         try:
             if payload is not None:  # every plugin, the run's callbacks included, gets its state back
-                pm.hook.ganzoo_load_checkpoint_state(run=run, state=payload.get("callbacks") or {})
+                state = checkpoints.to_device(payload.get("callbacks") or {}, run.device)
+                pm.hook.ganzoo_load_checkpoint_state(run=run, state=state)
             pm.hook.ganzoo_train_start(run=run)
             with _stop_on_sigint(run):
                 self._loop(run)
@@ -91,7 +91,6 @@ class Trainer:
         model, loss, hook = run.model, run.loss, run.pm.hook
         losses = run.losses if run.losses is not None else distributed.LossStep(model)
         groups = model.parameter_groups()
-        base_lrs = {k: s.lr for k, s in group_settings(model, train, set(groups)).items()}
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(run.precision)
         autocast = torch.autocast(run.device.type, dtype=dtype, enabled=dtype is not None)
         scaler = run.scaler
@@ -113,7 +112,7 @@ class Trainer:
                 hook.ganzoo_phase_start(run=run, phase=phase.name)
 
             if train.lr_decay_steps:
-                _decay_learning_rates(run, train, base_lrs)
+                _decay_learning_rates(run, train)
             epochs_done = []
             out_d = None
             for _ in range(train.d_steps if opt_d else 1):
@@ -152,14 +151,14 @@ class Trainer:
                 hook.ganzoo_epoch_end(run=run, epoch=epoch)
 
 
-def _decay_learning_rates(run: Run, train: TrainConfig, base_lrs: dict[str, float]) -> None:
+def _decay_learning_rates(run: Run, train: TrainConfig) -> None:
     """Set each optimizer's rate for the coming step: its configured rate until the last
     ``train.lr_decay_steps`` steps of the run, then falling linearly towards 0. A function of
     the step alone, so a resumed run continues the same schedule."""
     factor = min(1.0, (run.total_steps - run.step) / train.lr_decay_steps)
     for key, opt in run.optimizers.items():
         for group in opt.param_groups:
-            group["lr"] = factor * base_lrs[key]
+            group["lr"] = factor * run.group_settings[key].lr
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ from ganzoo.losses import GANLoss
 from ganzoo.model import GANModel, Phase
 from ganzoo.specs import ZooEntry
 import ganzoo.training.distributed as distributed
+from ganzoo.training.phases import GroupSettings
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Run:
     losses: nn.Module | None = None  # the model's loss step, inside DistributedDataParallel when distributed
     registry: Any = None  # the plugin registry the run was built from (datasets, feature extractors)
     extras: dict[str, Any] = field(default_factory=dict)  # free room for plugins' per-run data
+    group_settings: dict[str, GroupSettings] = field(default_factory=dict)  # each optimizer group's lr, betas, weight decay
     diagnostics: set[str] = field(default_factory=set)  # logged values that are not losses (StepOutput.diagnostics)
     _nonfinite: Tensor | None = None
 
