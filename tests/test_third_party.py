@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import types
@@ -105,6 +106,15 @@ def test_scaffolded_plugin_installs_and_trains_at_once(tmp_path):
     assert {p.name for p in root.rglob("*") if p.is_file()} >= {"pyproject.toml", "README.md", "__init__.py", "model.py", "data.py",
                                                                  "command.py", "zoo.yaml", "test_demo_gan.py"}
     assert "class DemoGAN(GANModel)" in (root / "ganzoo_demo_gan" / "model.py").read_text()
+    # a plugin author replaces the networks (another depth, an option renamed): the generated tests still hold
+    package = root / "ganzoo_demo_gan"
+    model = re.sub(r"(?<!info\.)\bwidth\b", "hidden", (package / "model.py").read_text())  # the option, not the image's
+    deeper = "nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, pixels), nn.Tanh()"
+    replaced = model.replace("nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, pixels), nn.Tanh()", deeper)
+    assert replaced != model
+    (package / "model.py").write_text(replaced)
+    for name in ("__init__.py", "zoo.yaml"):
+        (package / name).write_text((package / name).read_text().replace("width", "hidden"))
     pip("install", "--no-deps", "-e", str(root), cwd=tmp_path)
     try:
         assert "demo-gan-mnist-5k" in ganzoo_cli("list", "demo*", cwd=tmp_path).stdout
