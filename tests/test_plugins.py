@@ -104,8 +104,11 @@ def test_name_clash_names_both_plugins():
         def ganzoo_register_models(self):
             return [ModelSpec("dcgan", TinyGAN, TinyConfig)]
 
-    with pytest.raises(PluginError, match=r"model 'dcgan' is registered by two plugins: 'dcgan' and 'clash'"):
-        load_registry(extra_plugins=[("clash", Clash())])
+    with pytest.warns(PluginWarning, match=r"plugin 'clash' skipped: model 'dcgan' is registered by plugin 'dcgan' already"):
+        registry = load_registry(extra_plugins=[("clash", Clash())])
+    assert registry.owner("model", "dcgan") == "dcgan" and registry.models["dcgan"].build is not TinyGAN  # the first stays
+    assert registry.plugins["clash"].errors and registry.pm.get_plugin("clash") is None  # the later one is skipped whole
+    assert registry.entry("dcgan-mnist-5k").model == "dcgan"
 
 
 def test_plugin_manager_is_built_per_call():
@@ -157,5 +160,21 @@ def test_same_command_from_two_plugins_names_both():
     class Two(One):
         pass
 
-    with pytest.raises(PluginError, match="command 'dup' is registered by two plugins: 'one' and 'two'"):
-        load_registry(extra_plugins=[("one", One()), ("two", Two())])
+    with pytest.warns(PluginWarning, match="plugin 'two' skipped: command 'dup' is registered by plugin 'one' already"):
+        registry = load_registry(extra_plugins=[("one", One()), ("two", Two())])
+    assert registry.owner("command", "dup") == "one"
+
+
+def test_a_plugin_command_named_like_a_builtin_skips_that_plugin_not_the_cli():
+    class Clash:
+        @hookimpl
+        def ganzoo_commands(self):
+            return [_command("list")]
+
+        @hookimpl
+        def ganzoo_register_models(self):
+            return [ModelSpec("clash-model", TinyGAN, TinyConfig)]
+
+    with pytest.warns(PluginWarning, match="plugin 'clash' skipped: command 'list' is registered by ganzoo itself"):
+        registry = load_registry(extra_plugins=[("clash", Clash())], reserved_commands=["list"])
+    assert "list" not in registry.commands and "clash-model" not in registry.models

@@ -6,14 +6,31 @@ The front door is small: :func:`list_entries`, :func:`load_entry`, :func:`train`
 sensible: :data:`hookimpl`, the specs, :class:`GANModel`, the errors).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from ganzoo._version import __version__
-from ganzoo.api import evaluate, list_entries, load_checkpoint, load_entry, sample, train, translate
-from ganzoo.plugin import (
-    CheckpointError, CommandSpec, ConfigError, DataError, DataInfo, DatasetSpec, GANLoss, GANModel, GanzooError, ImageData,
-    ItemData, LossSpec, ModelSpec, Phase, PluginError, StepOutput, TrainConfig, UnpairedData, ZooEntry, hookimpl, save_images,
-)
-from ganzoo.errors import NonFiniteLossError
-from ganzoo.plugins import load_registry
+from ganzoo.errors import CheckpointError, ConfigError, DataError, GanzooError, NonFiniteLossError, PluginError
+
+# the rest is imported on first use (PEP 562): `ganzoo --version` and `--help` need neither torch nor a plugin
+_LAZY = {
+    **dict.fromkeys(("evaluate", "list_entries", "load_checkpoint", "load_entry", "sample", "train", "translate"), "ganzoo.api"),
+    **dict.fromkeys(("CommandSpec", "DataInfo", "DatasetSpec", "LossSpec", "ModelSpec", "TrainConfig", "ZooEntry"), "ganzoo.specs"),
+    **dict.fromkeys(("GANLoss", "GANModel", "ImageData", "ItemData", "Phase", "StepOutput", "UnpairedData", "hookimpl",
+                     "save_images"), "ganzoo.plugin"),
+    "load_registry": "ganzoo.plugins",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'ganzoo' has no attribute '{name}'")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CheckpointError", "CommandSpec", "ConfigError", "DataError", "DataInfo", "DatasetSpec", "GANLoss", "GANModel",

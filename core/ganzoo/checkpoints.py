@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import pickle
+import shutil
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,11 +34,12 @@ from ganzoo._version import __version__
 from ganzoo.build import build_model
 from ganzoo.config import apply_overrides, build_config, build_entry
 from ganzoo.ema import EMA
-from ganzoo.errors import CheckpointError
+from ganzoo.errors import CheckpointError, GanzooWarning
 from ganzoo.model import GANModel
 from ganzoo.paths import checkpoint_path, run_dir_of, runs_root
 from ganzoo.plugins import Registry
 from ganzoo.specs import DataInfo, ZooEntry
+from ganzoo.weights import load_tensors
 
 if TYPE_CHECKING:
     from ganzoo.training.run import Run
@@ -46,8 +48,13 @@ FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)  # format 1: one generator's moving average under "ema"
 
 
-def save_atomic(payload: dict[str, Any], path: Path) -> None:
-    """Write ``payload`` to ``path`` so that ``path`` is always either the old or the new file."""
+def save_atomic(payload: dict[str, Any], path: Path, keep: int = 1) -> None:
+    """Write ``payload`` to ``path`` so that ``path`` is always either the old or the new file.
+
+    With ``keep`` > 1 the file ``path`` held is kept as ``step_NNNNNNN.pt`` beside it (a
+    hard link: no copy) and only the newest ``keep - 1`` such files stay. A failed write
+    (a full disk) is a one-line :class:`CheckpointError`; the old file is untouched.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -55,27 +62,97 @@ def save_atomic(payload: dict[str, Any], path: Path) -> None:
             torch.save({"format": FORMAT_VERSION, **payload}, f)
             f.flush()
             os.fsync(f.fileno())
+        if keep > 1 and path.is_file():
+            _keep_previous(path)
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e} (the previous checkpoint is kept)") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if keep > 1:
+        for old in previous_checkpoints(path.parent)[keep - 1:]:
+            old.unlink(missing_ok=True)
+
+
+def _keep_previous(path: Path) -> None:
+    """``path`` also as ``step_NNNNNNN.pt`` (its step), before a new file replaces it."""
+    try:
+        step = int(torch.load(path, map_location="cpu", weights_only=True, mmap=True)["step"])  # tensors are not read
+        kept = path.with_name(f"step_{step:07d}.pt")
+    except Exception:  # a damaged file is kept under a name that says so, for a human to look at
+        kept = path.with_name(f"damaged-{int(path.stat().st_mtime)}.pt")
+    if kept.exists():
+        kept.unlink()
+    try:
+        os.link(path, kept)
+    except OSError:  # a file system without hard links
+        shutil.copy2(path, kept)
+
+
+def previous_checkpoints(folder: Path) -> list[Path]:
+    """The earlier checkpoints kept beside ``last.pt``, newest first."""
+    return sorted(folder.glob("step_*.pt"), reverse=True)
+
+
+def remove_partial_writes(folder: Path) -> list[Path]:
+    """Delete the temporary files of writes a killed process left in ``folder``."""
+    orphans = [p for p in folder.glob(".*.tmp") if p.is_file()] if folder.is_dir() else []
+    for p in orphans:
+        p.unlink(missing_ok=True)
+    return orphans
+
+
+REQUIRED = {"entry": dict, "step": int, "data_info": dict, "model": dict}  # what every readable format holds
 
 
 def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """The payload of a checkpoint written by :func:`save_atomic`; any damage is a :class:`CheckpointError`."""
+    """The payload of a checkpoint written by :func:`save_atomic`; any damage is a :class:`CheckpointError`.
+
+    The zip container's CRC of every record is verified first (``torch.load`` does not):
+    flipped bytes are refused, not loaded as silently wrong weights.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as e:
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path} is not a readable ganzoo checkpoint ({first_line})") from None
-    if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS or "entry" not in payload:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise CheckpointError(f"{path} is not a readable ganzoo checkpoint ({str(e).strip() or type(e).__name__})") from None
+    if damaged is not None:
+        raise CheckpointError(f"{path} is damaged ({damaged} fails its CRC check): use an earlier checkpoint beside it, "
+                              "or the run directory (it falls back to the newest intact one)")
+    payload = load_tensors(path, map_location=map_location, what="ganzoo checkpoint", error=CheckpointError)
+    if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS:
         raise CheckpointError(f"{path} is not a ganzoo checkpoint (format {FORMAT_VERSION})")
+    for key, kind in REQUIRED.items():
+        if not isinstance(payload.get(key), kind) or isinstance(payload.get(key), bool):
+            raise CheckpointError(f"{path} is not a complete ganzoo checkpoint: '{key}' is missing or not a {kind.__name__}")
+    if not isinstance(payload["entry"].get("name"), str):
+        raise CheckpointError(f"{path} is not a complete ganzoo checkpoint: its entry has no name")
     if payload["format"] == 1 and payload.get("ema") is not None:  # one AveragedModel of model.generator
         payload["ema"] = {f"averages.generator.{k}": v for k, v in payload["ema"].items()}
     return payload
+
+
+def read_newest_intact(path: Path, map_location: str | torch.device = "cpu") -> tuple[Path, dict[str, Any]]:
+    """``read(path)``; when ``path`` is a run's ``last.pt`` and damaged, the newest intact
+    checkpoint kept beside it instead, with a warning that names both."""
+    try:
+        return path, read(path, map_location)
+    except CheckpointError as damage:
+        if path.name != "last.pt":
+            raise
+        for older in previous_checkpoints(path.parent):
+            try:
+                payload = read(older, map_location)
+            except CheckpointError:
+                continue
+            warnings.warn(GanzooWarning(f"{damage}; using {older.name} (step {payload['step']}) instead"), stacklevel=2)
+            return older, payload
+        raise
 
 
 # ---------------------------------------------------------------- training: write and --resume
@@ -104,7 +181,7 @@ def write(run: Run, name: str = "last.pt") -> Path:
         "callbacks": extra,
     }
     path = checkpoint_path(run.run_dir, name)
-    save_atomic(payload, path)
+    save_atomic(payload, path, keep=run.entry.train.keep_checkpoints)
     return path
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ganzoo._version import __version__
@@ -28,7 +29,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ganzoo", description="A model zoo for GANs, built around plugins.")
+    parser = argparse.ArgumentParser(prog="ganzoo", description="A model zoo for GANs, built around plugins.",
+                                     epilog="Installed plugins may add commands of their own: see 'ganzoo plugins'.")
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
                         help="do not load this plugin (repeatable; also $GANZOO_DISABLE_PLUGINS=a,b)")
@@ -136,13 +138,18 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
 def main(argv: Sequence[str] | None = None) -> int:
     console = Console()
     _show_plugin_warnings_only()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        from ganzoo.plugins import load_registry
-
         early = argparse.ArgumentParser(add_help=False)
         early.add_argument("--disable-plugin", action="append", default=[])
-        disabled = early.parse_known_args(argv)[0].disable_plugin
-        registry = load_registry(disabled=disabled)
+        early.add_argument("-h", "--help", action="store_true")
+        early.add_argument("--version", action="store_true")
+        known, rest = early.parse_known_args(argv)
+        if known.version or (known.help and (not rest or rest[0] in COMMANDS)) or not rest:
+            build_parser().parse_args(argv)  # --version, --help of ganzoo's own commands, usage errors: no plugin imported
+        from ganzoo.plugins import load_registry
+
+        registry = load_registry(disabled=known.disable_plugin, reserved_commands=COMMANDS)
         args = build_parser(registry.commands).parse_args(argv)
         registry.add_zoo_files(args.zoo)
         args.registry = registry
@@ -150,11 +157,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.plugin_command.run(args) or 0)
         return COMMANDS[args.command](args, console)
     except GanzooError as e:
-        Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-        return e.exit_code
+        return _error(str(e), e.exit_code)
+    except OSError as e:  # a read-only or full disk, a folder where a file should be: the system's words, one line
+        where = f" {e.filename}" if e.filename else ""
+        return _error(f"cannot use{where}: {e.strerror or type(e).__name__}", 1)
+    except MemoryError:
+        return _error("out of memory: use fewer samples, a smaller batch or a smaller --tile", 1)
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted")
         return 130
+
+
+def _error(message: str, code: int) -> int:
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return code
 
 
 def _show_plugin_warnings_only() -> None:

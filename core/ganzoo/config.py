@@ -14,12 +14,14 @@ A zoo file is ``entries:`` mapping names to flat entries::
         train: {batch_size: 64, steps: 3000}
 
 Every option block is checked against the dataclass its spec declares: an unknown key
-or a wrong type is an error that names the key and the file. Only ``yaml.safe_load``.
+or a wrong type is an error that names the key and the file. YAML is read by a bounded
+``yaml.SafeLoader``: no Python tags, no key defined twice, no alias bombs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ganzoo.errors import ConfigError, unknown_name
-from ganzoo.specs import TrainConfig, ZooEntry
+from ganzoo.specs import TrainConfig, ZooEntry, short
 
 if TYPE_CHECKING:
     from ganzoo.plugins import Registry
@@ -48,17 +50,68 @@ class ZooSource:
     plugin: str = ""
 
 
+MAX_ZOO_BYTES = 1 << 20  # a zoo file is a few kilobytes; anything this big is a mistake or an attack
+MAX_YAML_NODES = 100_000  # nodes after alias expansion (a "billion laughs" file expands to 10^9)
+ENTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # a run directory is named after it: no separators, no '..'
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (no Python tags) that also refuses a key defined twice in one
+    mapping and documents that expand (through aliases) to more than ``MAX_YAML_NODES`` nodes."""
+
+    def compose_document(self):  # type: ignore[no-untyped-def]
+        node = super().compose_document()
+        count, stack = 0, [node]
+        while stack:
+            current = stack.pop()
+            count += 1
+            if count > MAX_YAML_NODES:
+                raise ConfigError(f"the YAML expands to more than {MAX_YAML_NODES:,} values (aliases repeated within aliases?)")
+            if isinstance(current, yaml.SequenceNode):
+                stack.extend(current.value)
+            elif isinstance(current, yaml.MappingNode):
+                stack.extend(v for pair in current.value for v in pair)
+        return node
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        seen: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in seen:
+                    raise ConfigError(f"line {key_node.start_mark.line + 1}: '{short(key)}' is defined twice in one mapping "
+                                      f"(first on line {seen[key] + 1})")
+                seen[key] = key_node.start_mark.line
+            except TypeError:  # an unhashable key: SafeLoader's own error says so below
+                pass
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str) -> Any:
+    """``text`` parsed as YAML, safely and within bounds (see :class:`_BoundedLoader`)."""
+    return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_zoo_file(path: Path, plugin: str = "") -> ZooSource:
+    path = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_ZOO_BYTES:
+            raise ConfigError(f"{path}: a zoo file may hold at most {MAX_ZOO_BYTES >> 20} MiB")
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read zoo file {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {e.start}): save it as UTF-8") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: invalid YAML ({getattr(e, 'problem', None) or e})") from None
+        raise ConfigError(f"{path}{where}: invalid YAML ({short(getattr(e, 'problem', None) or e, 120)})") from None
     data = {} if data is None else data
     if not isinstance(data, dict) or set(data) - {"entries"}:
         raise ConfigError(f"{path}: a zoo file is a mapping with one key, 'entries'")
@@ -66,10 +119,18 @@ def read_zoo_file(path: Path, plugin: str = "") -> ZooSource:
     if not isinstance(entries, dict):
         raise ConfigError(f"{path}: 'entries' must map entry names to entries")
     for name, raw in entries.items():
+        check_entry_name(name, str(path))
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: entry '{name}' must be a mapping of {', '.join(ENTRY_KEYS)}")
     label = f"{path} (plugin {plugin})" if plugin else str(path)
     return ZooSource(label, {str(k): v for k, v in entries.items()}, plugin)
+
+
+def check_entry_name(name: Any, where: str) -> None:
+    """Entry names become run directories: letters, digits, '.', '_', '-', at most 100."""
+    if not isinstance(name, str) or not ENTRY_NAME.fullmatch(name) or ".." in name:
+        raise ConfigError(f"{where}: entry name '{short(name)}' is not allowed: use up to 100 letters, digits, '.', '_' "
+                          "and '-', starting with a letter or digit (no path separators)")
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -78,8 +139,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not sep or not key.strip():
         raise ConfigError(f"--set expects KEY=VALUE (e.g. train.steps=100), got '{text}'")
     try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
+        parsed = load_yaml(value) if value.strip() else ""
+    except (yaml.YAMLError, ConfigError):
         parsed = value
     return key.strip().split("."), parsed
 
@@ -105,6 +166,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
 
 def build_entry(name: str, raw: dict[str, Any], origin: str, registry: Registry) -> ZooEntry:
     """Validate one raw entry against the registry: names exist, options fit their specs."""
+    check_entry_name(name, origin)
     where = f"{origin}: entry '{name}'"
     unknown = [k for k in raw if k not in ENTRY_KEYS]
     if unknown:
@@ -169,10 +231,10 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                 return _coerce(value, arg, where)
             except ConfigError:
                 pass
-        raise ConfigError(f"{where} must be {_type_name(tp)}, got {value!r}")
+        raise ConfigError(f"{where} must be {_type_name(tp)}, got {short(value)}")
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where} must be a list, got {value!r}")
+            raise ConfigError(f"{where} must be a list, got {short(value)}")
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_coerce(v, args[0], where) for v in value)
         if len(value) != len(args):
@@ -180,11 +242,11 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         return tuple(_coerce(v, a, where) for v, a in zip(value, args))
     if origin is list:
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where} must be a list, got {value!r}")
+            raise ConfigError(f"{where} must be a list, got {short(value)}")
         return [_coerce(v, args[0], where) for v in value] if args else list(value)
     if origin is dict or tp is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{where} must be a mapping, got {value!r}")
+            raise ConfigError(f"{where} must be a mapping, got {short(value)}")
         return dict(value)
     if tp is bool:
         if isinstance(value, bool):
@@ -205,7 +267,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             return value
     elif isinstance(tp, type) and isinstance(value, tp):
         return value
-    raise ConfigError(f"{where} must be {_type_name(tp)}, got {value!r}")
+    raise ConfigError(f"{where} must be {_type_name(tp)}, got {short(value)}")
 
 
 def _type_name(tp: Any) -> str:

@@ -21,6 +21,8 @@ Grouped as a plugin author meets them:
   losses: :class:`GANLoss`;
 - data: :class:`DataInfo`, :class:`ImageData`, :class:`UnpairedData`, :class:`ItemData`,
   the range helpers, image files, downloads, the bundled digits;
+- weights files, read without running code: :func:`load_tensors`, :func:`load_state_dict`,
+  :func:`hub_file` (a published file in torch's hub cache);
 - scores and features: :func:`paired_scores`, :func:`luma`, :func:`mean_image_baseline`,
   :class:`FeatureExtractor`, :class:`FeatureContext`; tiled inference: :func:`tiled`;
 - errors that speak to the user: :class:`GanzooError` and its kinds.
@@ -41,12 +43,13 @@ from ganzoo.paths import cache_dir, data_root
 from ganzoo.plugins import API_VERSION
 from ganzoo.specs import CommandSpec, DataInfo, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec, TrainConfig, ZooEntry
 from ganzoo.tiling import tiled
+from ganzoo.weights import hub_file, load_state_dict, load_tensors
 
 __all__ = [
     "API_VERSION", "AUXILIARY", "Batch", "Capabilities", "CheckpointError", "CommandSpec", "ConfigError", "DISCRIMINATOR",
     "DataError", "DataInfo", "DatasetSpec", "Direction", "FROZEN", "FeatureContext", "FeatureExtractor", "FeatureExtractorSpec",
     "GANLoss", "GANModel", "GENERATOR", "GanzooError", "GanzooWarning", "IMAGE_SUFFIXES", "ImageData", "ItemData", "LossSpec",
     "ModelSpec", "Phase", "PluginError", "StepOutput", "TRANSLATOR", "TrainConfig", "UnpairedData", "ZooEntry", "bundled_mnist",
-    "cache_dir", "data_root", "download_archive", "hookimpl", "image_files", "init_normal_", "luma", "mean_image_baseline",
+    "cache_dir", "data_root", "download_archive", "hookimpl", "hub_file", "image_files", "init_normal_", "load_state_dict", "load_tensors", "luma", "mean_image_baseline",
     "paired_scores", "process_image_files", "read_idx", "read_image", "resize_images", "save_images", "tiled", "to_model_range", "to_uint8",
 ]

@@ -23,7 +23,7 @@ import ganzoo.hookspecs as hookspecs
 from ganzoo._version import __version__
 from ganzoo.config import ZooSource, apply_overrides, build_entry, read_zoo_file
 from ganzoo.errors import ConfigError, GanzooError, PluginError, unknown_name
-from ganzoo.specs import CommandSpec, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec, ZooEntry
+from ganzoo.specs import CommandSpec, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec, ZooEntry, short
 
 ENTRY_POINT_GROUP = "ganzoo"
 API_VERSION = 1  # the plugin API (ganzoo.plugin + the hookspecs); a plugin declares the one it was written for as GANZOO_API
@@ -80,8 +80,10 @@ def get_plugin_manager(
                 continue
             try:
                 plugin = ep.load()
-            except Exception as e:  # a broken plugin must not take the others down
-                _report(info, f"failed to import {ep.value}: {type(e).__name__}: {e}")
+            except (Exception, SystemExit) as e:  # a broken plugin must not take the others down, even by sys.exit
+                if isinstance(e, SystemExit):
+                    e = RuntimeError(f"called sys.exit({short(e.code)}) while being imported")
+                _report(info, f"failed to import {ep.value}: {type(e).__name__}: {short(e, 200)}")
                 continue
             info.api = getattr(plugin, "GANZOO_API", None)
             if info.api is not None and info.api != API_VERSION:
@@ -137,8 +139,9 @@ class EntryStatus:
 class Registry:
     """Everything the installed plugins register, validated and keyed by name."""
 
-    def __init__(self, pm: pluggy.PluginManager, plugins: dict[str, PluginInfo]) -> None:
+    def __init__(self, pm: pluggy.PluginManager, plugins: dict[str, PluginInfo], reserved_commands: Iterable[str] = ()) -> None:
         self.pm = pm
+        self.reserved_commands = set(reserved_commands)  # the command line's own commands
         self.plugins = plugins
         self.models: dict[str, ModelSpec] = {}
         self.datasets: dict[str, DatasetSpec] = {}
@@ -150,33 +153,57 @@ class Registry:
 
     # ------------------------------------------------------------ specs
 
-    def collect(self) -> None:
-        self._collect("model", "ganzoo_register_models", ModelSpec, self.models)
-        self._collect("dataset", "ganzoo_register_datasets", DatasetSpec, self.datasets)
-        self._collect("loss", "ganzoo_register_losses", LossSpec, self.losses)
-        self._collect("command", "ganzoo_commands", CommandSpec, self.commands)
-        self._collect("feature extractor", "ganzoo_register_feature_extractors", FeatureExtractorSpec, self.features)
+    KINDS = (("model", "ganzoo_register_models", ModelSpec, "models"), ("dataset", "ganzoo_register_datasets", DatasetSpec, "datasets"),
+             ("loss", "ganzoo_register_losses", LossSpec, "losses"), ("command", "ganzoo_commands", CommandSpec, "commands"),
+             ("feature extractor", "ganzoo_register_feature_extractors", FeatureExtractorSpec, "features"))
 
-    def _collect(self, kind: str, hook: str, spec_type: type, target: dict[str, Any]) -> None:
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            info = self.plugins[impl.plugin_name]
-            try:
-                specs = impl.function() or []
-                for spec in specs:
-                    if not isinstance(spec, spec_type):
-                        raise PluginError(f"{hook} returned {type(spec).__name__}, expected {spec_type.__name__}")
-                    if not spec.name or not isinstance(spec.name, str):
-                        raise PluginError(f"{hook} returned a {kind} without a name")
-            except Exception as e:
-                _report(info, f"{hook} raised {type(e).__name__}: {e}")
+    def collect(self) -> None:
+        """Every plugin's specs, plugin by plugin: ganzoo's own first, then the others in
+        load order. A plugin whose hook fails loses that hook's specs; a plugin that
+        registers a name an earlier plugin took is skipped whole (its hooks unregistered),
+        with both plugins named."""
+        offered: dict[str, list[tuple[str, Any]]] = {}
+        for kind, hook, spec_type, _ in self.KINDS:
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                try:
+                    specs = list(impl.function() or [])
+                    for spec in specs:
+                        if not isinstance(spec, spec_type):
+                            raise PluginError(f"{hook} returned {type(spec).__name__}, expected {spec_type.__name__}")
+                        if not spec.name or not isinstance(spec.name, str):
+                            raise PluginError(f"{hook} returned a {kind} without a name")
+                except (Exception, SystemExit) as e:
+                    _report(self.plugins[impl.plugin_name], f"{hook} raised {type(e).__name__}: {short(e, 200)}")
+                    continue
+                offered.setdefault(impl.plugin_name, []).extend((kind, spec) for spec in specs)
+        builtin_first = sorted(self.plugins, key=lambda name: self.plugins[name].distribution != "ganzoo")  # stable sort
+        for plugin in [name for name in builtin_first if name in offered]:
+            specs = offered[plugin]
+            names = [(kind, spec.name) for kind, spec in specs]
+            clash = next((n for n in names if n in self._owner or (n[0] == "command" and n[1] in self.reserved_commands)), None)
+            twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+            if clash is not None:
+                first = f"plugin '{self._owner[clash]}'" if clash in self._owner else "ganzoo itself"
+                self.skip_plugin(plugin, f"{clash[0]} '{clash[1]}' is registered by {first} already "
+                                         "(uninstall one of the two, or --disable-plugin one)")
                 continue
-            for spec in specs:
-                owner = self._owner.get((kind, spec.name))
-                if owner is not None:
-                    raise PluginError(f"{kind} '{spec.name}' is registered by two plugins: '{owner}' and '{impl.plugin_name}'")
-                self._owner[(kind, spec.name)] = impl.plugin_name
-                target[spec.name] = spec
-                info.registers.setdefault(PLURAL[kind], []).append(spec.name)
+            if twice is not None:
+                self.skip_plugin(plugin, f"it registers {twice[0]} '{twice[1]}' twice")
+                continue
+            for kind, spec in specs:
+                self._owner[(kind, spec.name)] = plugin
+                self._table(kind)[spec.name] = spec
+                self.plugins[plugin].registers.setdefault(PLURAL[kind], []).append(spec.name)
+
+    def _table(self, kind: str) -> dict[str, Any]:
+        return getattr(self, next(attr for k, _, _, attr in self.KINDS if k == kind))
+
+    def skip_plugin(self, plugin: str, why: str) -> None:
+        """Report ``plugin`` as skipped (``ganzoo plugins`` shows why) and unregister its hooks."""
+        _report(self.plugins[plugin], why)
+        registered = self.pm.get_plugin(plugin)
+        if registered is not None:
+            self.pm.unregister(registered)
 
     def owner(self, kind: str, name: str) -> str:
         return self._owner.get((kind, name), "")
@@ -241,14 +268,16 @@ def load_registry(
     extra_plugins: Sequence[tuple[str, Any]] = (),
     entry_points: bool = True,
     disabled: Iterable[str] = (),
+    reserved_commands: Iterable[str] = (),
 ) -> Registry:
     """Load every plugin, collect their specs, and validate the zoo.
 
     The zoo is the files plugins contribute (``ganzoo_zoo_files``), then ``zoo_files``
-    (``--zoo``) in order.
+    (``--zoo``) in order. A plugin command named like one of ``reserved_commands`` (the
+    command line's own) is a clash: that plugin is skipped.
     """
     pm, infos = get_plugin_manager(extra_plugins, entry_points=entry_points, disabled=disabled)
-    registry = Registry(pm, infos)
+    registry = Registry(pm, infos, reserved_commands)
     registry.collect()
     registry.add_zoo_sources(registry.plugin_zoo_sources())
     registry.add_zoo_files(zoo_files)

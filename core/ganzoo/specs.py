@@ -7,6 +7,7 @@ Registration hooks return lists of these small frozen dataclasses. The registry
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +161,10 @@ class TrainConfig:
     channels_last: bool = True  # channels-last memory format on CUDA (tensor cores) and CPUs (oneDNN); ignored on MPS
     compile: bool = False  # torch.compile the networks; falls back to eager where compiling fails
     sync_batchnorm: bool = False  # torchrun on GPUs: batch-norm statistics over all processes' batches
+    keep_checkpoints: int = 2  # checkpoints kept: last.pt and the K - 1 before it (checkpoints/step_NNNNNNN.pt)
+    max_loss: float = 1e6  # a loss above this stops the run as diverged (0: no bound)
+    saturated_intervals: int = 20  # log intervals in a row with the discriminator's outputs saturated that stop the run (0: off)
+    stop_signals: tuple[str, ...] = ("SIGTERM", "SIGINT", "SIGUSR1")  # finish the step, checkpoint, exit "interrupted"
 
     def __post_init__(self) -> None:
         if self.steps <= 0 and self.epochs <= 0 and not self.phase_steps:
@@ -167,17 +172,68 @@ class TrainConfig:
         if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in self.phase_steps.values()):
             raise ValueError("train.phase_steps must map phase names to step counts (integers >= 0)")
         if self.precision not in ("fp32", "bf16", "fp16", "auto"):
-            raise ValueError(f"train.precision must be fp32, bf16, fp16 or auto, not '{self.precision}'")
-        if not 0.0 <= self.ema < 1.0:
-            raise ValueError("train.ema must be in [0, 1)")
-        if self.lr_decay_steps < 0:
-            raise ValueError("train.lr_decay_steps must be at least 0")
-        for name in ("batch_size", "d_steps", "log_every", "grid_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"train.{name} must be at least 1")
+            raise ValueError(f"train.precision must be fp32, bf16, fp16 or auto, not '{short(self.precision)}'")
+        for name in ("batch_size", "d_steps", "log_every", "keep_checkpoints"):
+            check_range(f"train.{name}", getattr(self, name), 1)
+        for name in ("steps", "epochs", "seed", "lr_decay_steps", "ema_start", "sample_every", "checkpoint_every", "eval_batches",
+                     "eval_samples", "saturated_intervals"):
+            check_range(f"train.{name}", getattr(self, name), 0)
+        check_range("train.grid_size", self.grid_size, 1, 1024)
+        check_range("train.workers", self.workers, -1, 64)
+        check_range("train.batch_size", self.batch_size, 1, 1 << 16)
+        check_rate("train.lr_g", self.lr_g)
+        check_rate("train.lr_d", self.lr_d)
+        check_betas("train.betas", self.betas)
+        check_range("train.ema", self.ema, 0.0, 1.0, high_open=True)
+        check_range("train.max_loss", self.max_loss, 0.0, math.inf, high_open=True)
+        unknown = [s for s in self.stop_signals if s not in STOP_SIGNALS]
+        if unknown:
+            raise ValueError(f"train.stop_signals: '{short(unknown[0])}' is not one of {', '.join(STOP_SIGNALS)}")
         for group, settings in self.groups.items():
             if not isinstance(settings, dict) or set(settings) - GROUP_SETTINGS:
-                raise ValueError(f"train.groups.{group} must be a mapping of {', '.join(sorted(GROUP_SETTINGS))}")
+                raise ValueError(f"train.groups.{short(group)} must be a mapping of {', '.join(sorted(GROUP_SETTINGS))}")
+            if "lr" in settings:
+                check_rate(f"train.groups.{group}.lr", settings["lr"])
+            if "betas" in settings:
+                check_betas(f"train.groups.{group}.betas", settings["betas"])
+            if "weight_decay" in settings:
+                check_range(f"train.groups.{group}.weight_decay", settings["weight_decay"], 0.0, 1.0)
+
+
+STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2", "SIGHUP")  # what train.stop_signals may name
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """A bounded ``repr`` of ``value`` for an error message (never the whole of a huge value)."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxlist, r.maxdict, r.maxstring, r.maxother = 2, 4, 4, limit, limit
+    text = value if isinstance(value, str) else str(value) if isinstance(value, BaseException) else r.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_range(key: str, value: Any, low: float, high: float = math.inf, *, high_open: bool = False) -> None:
+    """Raise a one-line ``ValueError`` naming ``key`` and the allowed range unless ``low <= value <= high``
+    (``< high`` with ``high_open``); NaN is never in range."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    inside = number and not math.isnan(value) and low <= value and (value < high if high_open else value <= high)
+    if not inside:
+        top = "" if high == math.inf else (f" and below {high:g}" if high_open else f" and at most {high:g}")
+        raise ValueError(f"{key} must be at least {low:g}{top}, got {short(value)}")
+
+
+def check_rate(key: str, value: Any) -> None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and value > 0):
+        raise ValueError(f"{key} must be a finite number above 0, got {short(value)}")
+
+
+def check_betas(key: str, value: Any) -> None:
+    if not (isinstance(value, (list, tuple)) and len(value) == 2):
+        raise ValueError(f"{key} must be two numbers in [0, 1), got {short(value)}")
+    for beta in value:
+        check_range(key, beta, 0.0, 1.0, high_open=True)
 
 
 GROUP_SETTINGS = {"lr", "betas", "weight_decay"}  # what train.groups may set per parameter group

@@ -10,12 +10,10 @@ switch to another loss.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import Tensor, nn
 
-from ganzoo.plugin import ConfigError, DataError
+from ganzoo.plugin import ConfigError, DataError, hub_file, load_state_dict
 
 VGG19_CUTS = {22: 9, 54: 36}  # torchvision's vgg19().features[:cut] ends with relu2_2 / relu5_4
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -34,19 +32,11 @@ def vgg19_features(layer: int, weights: str = "") -> nn.Sequential:
         raise ConfigError(f"model_options.vgg_layer must be 22 or 54 for vgg19, not {layer}")
     net = make_layers(cfgs["E"])[: VGG19_CUTS[layer]]  # VGG19's convolutional part, without its 120M-parameter classifier
     if weights:
-        try:
-            state = torch.load(weights, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise _missing("VGG19", weights) from None
-        except Exception as e:
-            raise DataError(f"cannot read VGG19 weights {weights}: {str(e).splitlines()[0]}") from None
-    else:
+        state = load_state_dict(weights, what="VGG19 weights")
+    else:  # torch.hub.load_state_dict_from_url would unpickle a planted cache file freely
         url = VGG19_Weights.IMAGENET1K_V1.url
-        cached = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
-        try:
-            state = torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=False)
-        except Exception:
-            raise _missing("VGG19", str(cached)) from None
+        state = load_state_dict(hub_file(url, what="VGG19 weights", hint="pass --set model_options.vgg_weights=PATH, "
+                                         "or train with --set model_options.content=pixel"), what="VGG19 weights")
     # a whole VGG19 state dict ("features.N.weight") or one of its features ("N.weight")
     state = {k.removeprefix("features."): v for k, v in state.items() if not k.startswith("classifier.")}
     wanted = net.state_dict().keys()
@@ -60,7 +50,7 @@ def vgg19_features(layer: int, weights: str = "") -> nn.Sequential:
 def timm_features(name: str, layer: int, weights: str = "") -> nn.Module:
     import timm
 
-    overlay = {"file": weights} if weights else None
+    overlay = {"state_dict": load_state_dict(weights, what=f"timm '{name}' weights")} if weights else None
     try:
         return timm.create_model(name, pretrained=True, features_only=True, out_indices=(layer,), pretrained_cfg_overlay=overlay)
     except RuntimeError as e:

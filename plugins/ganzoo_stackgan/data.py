@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo.plugin import IMAGE_SUFFIXES, DataError, ImageData, bundled_mnist, read_image, resize_images
+from ganzoo.plugin import IMAGE_SUFFIXES, DataError, ImageData, bundled_mnist, load_tensors, read_image, resize_images
 from ganzoo_stackgan.text import build_vocabulary, encode
 
 NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -153,12 +153,15 @@ def load_captioned_folder(config: CaptionsConfig, root: Path, split: str = "trai
 
 
 def _with_embeddings(images: Tensor, path: Path, n: int) -> ImageData:
-    try:
-        data = np.load(path) if path.suffix == ".npy" else torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise DataError(f"missing embeddings file {path}") from None
-    except Exception as e:
-        raise DataError(f"cannot read embeddings {path}: {str(e).splitlines()[0]}") from None
+    if path.suffix != ".npy":
+        data = load_tensors(path, what="embeddings")
+    else:
+        try:
+            data = np.load(path)  # allow_pickle=False: an object array is refused
+        except FileNotFoundError:
+            raise DataError(f"missing embeddings file {path}") from None
+        except Exception as e:
+            raise DataError(f"cannot read embeddings {path}: {str(e).splitlines()[0]}") from None
     emb = torch.as_tensor(data, dtype=torch.float32)
     if emb.ndim == 2:
         emb = emb[:, None]

@@ -13,9 +13,11 @@ import torch
 from torch import Tensor
 
 from ganzoo.data import Dataset, gather
+from ganzoo.errors import GanzooError
 from ganzoo.evaluation.samples import extract, sample_scores
 from ganzoo.paths import cache_dir
 from ganzoo.specs import ZooEntry
+from ganzoo.weights import load_tensors
 
 
 def real_features(extractor: Any, entry: ZooEntry, key: str, scored: tuple[Dataset, str, Tensor],
@@ -31,9 +33,9 @@ def real_features(extractor: Any, entry: ZooEntry, key: str, scored: tuple[Datas
     path = cache_dir() / "features" / f"real-{entry.dataset}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}.pt"
     if path.is_file():
         try:
-            cached = torch.load(path, map_location="cpu", weights_only=True)
+            cached = load_tensors(path, what="cached features")
             return {**cached, "source": f"cached ({path})"}
-        except Exception:  # a damaged cache file is rebuilt below
+        except GanzooError:  # a damaged cache file is rebuilt below
             pass
     with torch.no_grad():
         real = torch.cat([extract(extractor, gather(data, idx, device)[key])[0] for idx in picked.split(250)])

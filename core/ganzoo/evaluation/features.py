@@ -35,6 +35,7 @@ from ganzoo.hookspecs import hookimpl
 from ganzoo.images import to_model_range
 from ganzoo.paths import cache_dir
 from ganzoo.specs import DataInfo, FeatureExtractorSpec
+from ganzoo.weights import as_trusted_file, hub_file, load_state_dict, load_tensors, sha256
 
 if TYPE_CHECKING:
     from ganzoo.plugins import Registry
@@ -65,14 +66,6 @@ class FeatureContext:
     device: torch.device = torch.device("cpu")
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def to_uint8_rgb(images: Tensor) -> Tensor:
     """[-1, 1] (B, C, H, W) -> uint8 (B, 3, H, W), rounded as a saved PNG would be."""
     pixels = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
@@ -91,8 +84,9 @@ class InceptionV3(FeatureExtractor):
         super().__init__()
         from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
+        state = load_state_dict(weights, what="Inception-v3 weights")  # torch-fidelity would unpickle the file freely
         self.net = FeatureExtractorInceptionV3("inception-v3-compat", ["2048", "logits_unbiased"],
-                                               feature_extractor_weights_path=str(weights))
+                                               feature_extractor_weights_path=as_trusted_file(state))
         self.protocol = {"features": "inception-v3", "layer": "pool3 (2048)", "weights": str(weights),
                          "weights_sha256": sha256(weights), "input": "uint8 RGB, grey repeated to 3 channels",
                          "resize": "299x299 bilinear (TensorFlow 1.x compatible, torch-fidelity)"}
@@ -111,19 +105,8 @@ def inception_weights(weights: Path | None) -> Path:
         if not Path(weights).is_file():
             raise DataError(f"--weights {weights}: no such file (the Inception-v3 weights {INCEPTION_FILE})")
         return Path(weights)
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
-    if cached.is_file():
-        return cached
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        torch.hub.download_url_to_file(URL_INCEPTION_V3, str(cached), progress=False)
-    except Exception as e:  # offline: URLError, timeouts, HTTP errors
-        cached.unlink(missing_ok=True)
-        raise DataError(
-            f"the Inception-v3 weights are not in {cached.parent} and could not be downloaded ({type(e).__name__}): "
-            f"fetch {URL_INCEPTION_V3} and pass --weights PATH (or copy it there), or use --features domain"
-        ) from None
-    return cached
+    return hub_file(URL_INCEPTION_V3, what="Inception-v3 weights",
+                    hint=f"fetch {URL_INCEPTION_V3} and pass --weights PATH (or copy it there), or use --features domain")
 
 
 def _build_inception(context: FeatureContext) -> FeatureExtractor:
@@ -244,8 +227,8 @@ def train_domain_features(entry: ZooEntry, registry: Registry, data_dir: Path | 
 
 
 def load_domain_features(path: Path) -> DomainFeatures:
+    payload = load_tensors(path, what="domain feature network")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
         meta = payload["meta"]
         net = DomainNet(meta["channels"], meta["num_classes"])
         net.load_state_dict(payload["state"])

@@ -9,15 +9,15 @@ BT.601 YCbCr, with ``border`` pixels cropped on each side.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
-from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from ganzoo.data import Dataset, eval_batches
+from ganzoo.errors import DataError
 from ganzoo.model import Batch, GANModel
+from ganzoo.weights import hub_file
 
 
 def to_unit(images: Tensor) -> Tensor:
@@ -49,6 +49,8 @@ def paired_scores(output: Tensor, target: Tensor, *, prefix: str = "", y_channel
         x, y = x[..., border:-border, border:-border], y[..., border:-border, border:-border]
     dims = (1, 2, 3)
     l1 = (x - y).abs().mean(dim=dims)
+    from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure  # 6 s to import
+
     psnr = peak_signal_noise_ratio(x, y, data_range=1.0, reduction="none", dim=dims)
     ssim = structural_similarity_index_measure(x, y, data_range=1.0, reduction="none")
     return {f"{prefix}l1": l1, f"{prefix}psnr": psnr, f"{prefix}ssim": ssim}
@@ -95,12 +97,15 @@ def has_targets(model: GANModel, data: Dataset) -> bool:
 
 def lpips_metric(device: torch.device) -> tuple[Any, str]:
     """torchmetrics' AlexNet LPIPS when torchvision's AlexNet weights are in the torch hub
-    cache (they are never downloaded for this), else ``(None, why not)``."""
+    cache (they are never downloaded for this), else ``(None, why not)``. torchvision
+    unpickles that file freely, so it is first checked to be the published one."""
     from torchvision.models import AlexNet_Weights
 
-    weights = Path(torch.hub.get_dir()) / "checkpoints" / Path(AlexNet_Weights.IMAGENET1K_V1.url).name
-    if not weights.is_file():
-        return None, f"no AlexNet weights at {weights} (copy {AlexNet_Weights.IMAGENET1K_V1.url} there for LPIPS)"
+    url = AlexNet_Weights.IMAGENET1K_V1.url
+    try:
+        hub_file(url, what="AlexNet weights", hint=f"copy {url} there for LPIPS", download=False, verify=True)
+    except DataError as e:
+        return None, str(e)
     from torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
 
     return LearnedPerceptualImagePatchSimilarity(net_type="alex").to(device), ""
