@@ -20,9 +20,11 @@ from torch import Tensor
 import ganzoo.checkpoints as checkpoints
 from ganzoo.checkpoints import LoadedModel
 from ganzoo.errors import CheckpointError, ConfigError, GanzooWarning
-from ganzoo.paths import checkpoint_path, new_run_dir, run_dir_of
+from ganzoo.paths import checkpoint_path, run_dir_of
+from ganzoo.rundir import check_new_run_dir, create_run_dir, newest_unfinished
 from ganzoo.plugins import EntryStatus, Registry, load_registry
-from ganzoo.specs import ZooEntry
+from ganzoo.specs import ZooEntry, short
+import ganzoo.training.distributed as distributed
 from ganzoo.training import Run, Trainer, select_device
 
 
@@ -54,29 +56,58 @@ def train(
 
     ``resume`` is a checkpoint, a run directory, or an entry name (its newest run): the run
     continues in that directory from the saved step with the saved configuration, to
-    which ``overrides`` apply (e.g. ``train.steps=5000`` to train longer).
+    which ``overrides`` apply (e.g. ``train.steps=5000`` to train longer; optimizer
+    settings such as ``train.lr_g`` are applied too, while the architecture, the data and
+    the batch size cannot change). ``resume="auto"`` continues ``run_dir`` when it holds a
+    checkpoint, else the newest unfinished run of the entry, else starts a new run: what a
+    job that a scheduler may requeue (or ``torchrun --max-restarts`` restart) runs.
+    A damaged ``last.pt`` falls back to the newest intact checkpoint kept beside it.
     """
+    if not isinstance(entry, (str, ZooEntry)):
+        raise ConfigError(f"train() takes an entry name or a ZooEntry, not {type(entry).__name__}")
+    overrides = _override_list(overrides)
     registry = registry or load_registry(zoo_files)
+    trainer = Trainer(registry, device=device, data_dir=data_dir)  # under torchrun this joins the process group
+    name = entry if isinstance(entry, str) else entry.name
+    if resume == "auto":
+        found = Path(run_dir) if run_dir and checkpoint_path(Path(run_dir)).is_file() else None
+        found = found or (None if run_dir else newest_unfinished(name, runs_dir))
+        resume = found if found is not None else None
+        fresh_ok = run_dir is not None  # a requeued job that died before its first checkpoint starts over in its folder
+    else:
+        fresh_ok = False
     payload = None
     if resume is not None:
-        resume_path = checkpoints.resolve(resume, runs_dir)
-        payload = checkpoints.read(resume_path)  # once: the entry is rebuilt from it, then the run restored from it
+        resume_path, payload = checkpoints.read_newest_intact(checkpoints.resolve(resume, runs_dir))
         resolved = checkpoints.entry_of(registry, payload, overrides, str(resume_path))
         if isinstance(entry, str) and entry != resolved.name:
             raise CheckpointError(f"{resume_path} is a checkpoint of '{resolved.name}', not of '{entry}'")
+        checkpoints.check_resume_changes(payload, resolved)
         target = run_dir_of(resume_path)
     else:
         resolved = registry.entry(entry, overrides) if isinstance(entry, str) else entry
-        target = Path(run_dir) if run_dir else new_run_dir(resolved.name, runs_dir)
-        if checkpoint_path(target).exists():
-            raise CheckpointError(f"{target} already holds a checkpoint; resume it with --resume {target} or choose another run directory")
-    return Trainer(registry, device=device, data_dir=data_dir).fit(resolved, target, resume=payload)
+        if run_dir:
+            target = Path(run_dir)
+            if not fresh_ok:
+                check_new_run_dir(target)
+        else:
+            made = create_run_dir(resolved.name, runs_dir) if trainer.place.is_main else None
+            target = Path(str(distributed.agree(made, trainer.place.rank)))
+    return trainer.fit(resolved, target, resume=payload)
+
+
+def _override_list(overrides: Any) -> list[str]:
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise ConfigError('overrides must be a list of "KEY=VALUE" strings, e.g. ["train.steps=100"]')
+    return list(overrides)
 
 
 def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str | Path | None = None,
                     registry: Registry | None = None) -> LoadedModel:
     """The trained model of a checkpoint, run directory or entry name (its newest run), in
     eval mode, its generators holding their moving averages when the run kept them."""
+    if not isinstance(source, (str, Path)):
+        raise ConfigError(f"a checkpoint is a path, a run directory or an entry name, not {type(source).__name__}")
     registry = registry or load_registry()
     return checkpoints.load_for_sampling(registry, checkpoints.resolve(source, runs_dir), select_device(device))
 
@@ -89,6 +120,9 @@ def translation_scale(loaded: LoadedModel, direction: str | None = None) -> int:
 
 def _loaded(source: str | Path | LoadedModel, device: str, runs_dir: str | Path | None, registry: Registry | None) -> LoadedModel:
     return source if isinstance(source, LoadedModel) else load_checkpoint(source, device=device, runs_dir=runs_dir, registry=registry)
+
+
+MAX_SAMPLES = 10_000  # in memory at once, as one tensor
 
 
 @torch.no_grad()
@@ -109,6 +143,10 @@ def sample(
     ``text`` gives a text-conditional model its caption(s), cycled over the ``n`` samples;
     words its vocabulary lacks are ignored, with a :class:`GanzooWarning` that names them.
     """
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_SAMPLES:
+        raise ConfigError(f"n (--n) must be a whole number from 1 to {MAX_SAMPLES:,}, got {short(n)}")
+    if label is not None and (isinstance(label, bool) or not isinstance(label, int)):
+        raise ConfigError(f"label (--label) must be a class number, got {short(label)}")
     loaded = _loaded(source, device, runs_dir, registry)
     model, caps = loaded.model, loaded.model.capabilities
     if not caps.generates:
@@ -127,8 +165,8 @@ def sample(
         condition = torch.arange(n, device=dev) % model.num_classes
     if text is not None:
         texts = [text] if isinstance(text, str) else list(text)
-        if not texts:
-            raise ConfigError("no caption given")
+        if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise ConfigError("a caption (--text) must be some words, not empty")
         embeddings, unknown = model.encode_text(texts)
         if unknown:
             warnings.warn(GanzooWarning(f"words the model has never seen, ignored: {', '.join(unknown)}"), stacklevel=2)

@@ -13,7 +13,7 @@ from ganzoo.losses import GANLoss
 from ganzoo.model import ROLES, GANModel
 from ganzoo.paths import data_root
 from ganzoo.plugins import Registry
-from ganzoo.specs import DataInfo, ZooEntry
+from ganzoo.specs import DataInfo, ZooEntry, short
 
 
 def load_data(registry: Registry, entry: ZooEntry, data_dir: str | Path | None = None, split: str = "train") -> Dataset:
@@ -21,7 +21,10 @@ def load_data(registry: Registry, entry: ZooEntry, data_dir: str | Path | None =
     spec = registry.spec("dataset", entry.dataset)
     if split not in spec.splits:
         raise DataError(f"dataset '{entry.dataset}' has no '{split}' split (it has: {', '.join(spec.splits)})")
-    data = spec.load(spec.config(**entry.dataset_options), data_root(data_dir), split)
+    try:
+        data = spec.load(spec.config(**entry.dataset_options), data_root(data_dir), split)
+    except ValueError as e:  # what a dataset raises for options it cannot serve
+        raise ConfigError(f"entry '{entry.name}', dataset '{entry.dataset}': {short(e, 300)}") from e
     if not isinstance(data, DATASET_TYPES):
         raise DataError(f"dataset '{entry.dataset}' loaded a {type(data).__name__}, not ganzoo ImageData, UnpairedData or ItemData")
     return data
@@ -30,7 +33,10 @@ def load_data(registry: Registry, entry: ZooEntry, data_dir: str | Path | None =
 def build_model(registry: Registry, entry: ZooEntry, info: DataInfo) -> GANModel:
     """The entry's model, sized for data described by ``info``; its declared networks checked."""
     spec = registry.spec("model", entry.model)
-    model = spec.build(spec.config(**entry.model_options), info)
+    try:
+        model = spec.build(spec.config(**entry.model_options), info)
+    except ValueError as e:  # what ModelSpec asks a model to raise for a size or option it does not support
+        raise ConfigError(f"entry '{entry.name}', model '{entry.model}': {short(e, 300)}") from e
     if not isinstance(model, GANModel):
         raise ConfigError(f"model '{entry.model}' built a {type(model).__name__}, not a ganzoo GANModel")
     for name, role in model.networks.items():

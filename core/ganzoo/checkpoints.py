@@ -38,7 +38,7 @@ from ganzoo.errors import CheckpointError, GanzooWarning
 from ganzoo.model import GANModel
 from ganzoo.paths import checkpoint_path, run_dir_of, runs_root
 from ganzoo.plugins import Registry
-from ganzoo.specs import DataInfo, ZooEntry
+from ganzoo.specs import DataInfo, ZooEntry, short
 from ganzoo.weights import load_tensors
 
 if TYPE_CHECKING:
@@ -94,14 +94,6 @@ def _keep_previous(path: Path) -> None:
 def previous_checkpoints(folder: Path) -> list[Path]:
     """The earlier checkpoints kept beside ``last.pt``, newest first."""
     return sorted(folder.glob("step_*.pt"), reverse=True)
-
-
-def remove_partial_writes(folder: Path) -> list[Path]:
-    """Delete the temporary files of writes a killed process left in ``folder``."""
-    orphans = [p for p in folder.glob(".*.tmp") if p.is_file()] if folder.is_dir() else []
-    for p in orphans:
-        p.unlink(missing_ok=True)
-    return orphans
 
 
 REQUIRED = {"entry": dict, "step": int, "data_info": dict, "model": dict}  # what every readable format holds
@@ -205,10 +197,46 @@ def restore(run: Run, payload: dict[str, Any]) -> None:
             f"the checkpoint does not fit entry '{run.entry.name}' as configured now "
             f"({str(e).strip().splitlines()[0]}); resume with the settings it was trained with"
         ) from None
+    _apply_optimizer_settings(run)
     run.model.load_training_state(to_device(payload.get("training_state") or {}, run.device))
     run.step = int(payload["step"])
     run.batches.load_state_dict(payload["data_position"])
     _set_rng_state(payload["rng"])
+
+
+FIXED_ON_RESUME = ("model", "model_options", "dataset", "dataset_options", "train.batch_size", "train.seed", "train.ema_networks")
+OPTIMIZER_SETTINGS = ("train.lr_g", "train.lr_d", "train.betas", "train.groups")
+
+
+def check_resume_changes(payload: dict[str, Any], entry: ZooEntry) -> list[str]:
+    """Compare the entry a run resumes with to the one it was trained with: a change the
+    saved state cannot follow (architecture, data, batch size) is refused, naming the key;
+    changed optimizer settings are announced in one line (:func:`restore` applies them)."""
+    saved, now = _flat(payload["entry"]), _flat(entry.to_dict())
+    for key in FIXED_ON_RESUME:
+        if saved.get(key) != now.get(key) and key in saved:
+            raise CheckpointError(f"'{key}' cannot change when resuming (the checkpoint holds {short(saved[key])}, the run asks for "
+                                  f"{short(now.get(key))}): start a new run instead")
+    changed = [f"{key} {short(saved.get(key))} -> {short(now.get(key))}" for key in OPTIMIZER_SETTINGS if saved.get(key) != now.get(key)]
+    if changed:
+        warnings.warn(GanzooWarning(f"resuming with changed optimizer settings, applied from now on: {'; '.join(changed)}"), stacklevel=2)
+    return changed
+
+
+def _flat(entry: dict[str, Any]) -> dict[str, Any]:
+    train = entry.get("train") or {}
+    flat = {k: v for k, v in entry.items() if k != "train"}
+    flat.update({f"train.{k}": list(v) if isinstance(v, tuple) else v for k, v in train.items()})
+    return flat
+
+
+def _apply_optimizer_settings(run: Run) -> None:
+    """The run's configured rates, betas and weight decay over those the optimizer state
+    brought back (a changed ``train.lr_g`` on ``--resume`` takes effect)."""
+    for key, opt in run.optimizers.items():
+        settings = run.group_settings[key]
+        for group in opt.param_groups:
+            group["lr"], group["betas"], group["weight_decay"] = settings.lr, tuple(settings.betas), settings.weight_decay
 
 
 def to_device(state: Any, device: torch.device) -> Any:
@@ -270,6 +298,10 @@ def entry_of(registry: Registry, payload: dict[str, Any], overrides: Sequence[st
     tables = {"model": registry.models, "dataset": registry.datasets, "loss": registry.losses}
     for kind, made in (payload.get("provenance") or {}).items():
         if kind in tables and made.get("name") not in tables[kind]:
+            plugin = registry.plugins.get(made.get("plugin", ""))
+            if plugin is not None and plugin.disabled:
+                raise CheckpointError(f"{origin} was trained with {kind} '{made.get('name')}' from plugin '{plugin.name}', which is "
+                                      "disabled here (--disable-plugin / $GANZOO_DISABLE_PLUGINS): enable it to load this checkpoint")
             where = f"plugin '{made.get('plugin')}'" + (f" of {made['distribution']} {made.get('version', '')}".rstrip() if made.get("distribution") else "")
             install = f": pip install {made['distribution']}" if made.get("distribution") else ""
             raise CheckpointError(f"{origin} was trained with {kind} '{made.get('name')}' from {where}, which is not installed here{install}")
@@ -300,7 +332,7 @@ class LoadedModel:
 def load_for_sampling(registry: Registry, path: Path, device: torch.device) -> LoadedModel:
     """Rebuild the model of checkpoint ``path`` on ``device``, with the moving averages in
     place of the generators, in the phase it last trained in; no training state."""
-    payload = read(path, map_location=device)
+    path, payload = read_newest_intact(path, map_location=device)
     entry = entry_of(registry, payload, (), str(path))
     info = build_config(DataInfo, payload["data_info"], f"{path}: data_info")
     model = build_model(registry, entry, info).to(device)

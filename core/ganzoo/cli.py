@@ -56,7 +56,8 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
     p.add_argument("--run-dir", type=Path, help="train into this directory (default runs/ENTRY/TIMESTAMP)")
     p.add_argument("--runs-dir", type=Path, help="parent of run directories (default $GANZOO_RUNS or ./runs)")
     p.add_argument("--resume", nargs="?", const="", metavar="PATH",
-                   help="continue a run: a checkpoint, a run directory, or nothing for the entry's newest run")
+                   help="continue a run: a checkpoint, a run directory, or nothing for the entry's newest run; 'auto': the "
+                        "--run-dir if it holds a checkpoint, else the entry's newest unfinished run, else a new run (for requeued jobs)")
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, then CPU), cpu, cuda, cuda:N, mps")
     p.add_argument("--data-dir", type=Path, help="where datasets live (default $GANZOO_DATA or ~/.cache/ganzoo/data)")
     _common(p)
@@ -239,15 +240,16 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                     resume=resume, device=args.device, data_dir=args.data_dir)
     finally:
         distributed.shutdown()
-    return 0 if run.status == "finished" else 130
+    return 0 if run.status == "finished" else 128 + (run.stop_requested or 2)  # the shell's code for the signal (SIGINT: 130)
 
 
 def cmd_sample(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import load_checkpoint, sample
     from ganzoo.images import save_images
 
-    if args.n < 1:
-        raise GanzooError("--n must be at least 1")
+    from ganzoo.images import output_kind
+
+    output_kind(args.out)  # a bad --out fails before the model loads
     loaded = load_checkpoint(args.source, device=args.device, runs_dir=args.runs_dir, registry=args.registry)
     text = _read_captions(args.captions) if args.captions is not None else args.text
     images = sample(loaded, args.n, label=args.label, text=text, seed=args.seed)
@@ -260,9 +262,13 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
 
 def _read_captions(path: Path) -> list[str]:
     try:
+        if path.stat().st_size > 1 << 20:
+            raise GanzooError(f"{path} is over 1 MiB: a captions file holds a caption a line")
         lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     except FileNotFoundError:
         raise GanzooError(f"no captions file at {path}") from None
+    except IsADirectoryError:
+        raise GanzooError(f"--captions {path} is a folder: pass a text file, a caption a line") from None
     except UnicodeDecodeError:
         raise GanzooError(f"{path} is not UTF-8 text: re-save it as UTF-8") from None
     if not lines:
@@ -273,6 +279,10 @@ def _read_captions(path: Path) -> list[str]:
 def cmd_evaluate(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import evaluate
 
+    if args.batches < 0:
+        raise GanzooError("--batches must be 0 (all) or a positive number of batches")
+    if args.samples < 10:
+        raise GanzooError("--samples must be at least 10 (FID needs many; 2000 or more for figures to report)")
     record = evaluate(args.source, split=args.split, limit=args.batches, samples=args.samples, features=args.features,
                       weights=args.weights, seed=args.seed, direction=args.direction, device=args.device, data_dir=args.data_dir,
                       runs_dir=args.runs_dir, registry=args.registry)
@@ -345,6 +355,8 @@ def cmd_features(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import load_entry
     from ganzoo.evaluation.features import load_domain_features, train_domain_features
 
+    if args.epochs < 1:
+        raise GanzooError("--epochs must be at least 1")
     entry = load_entry(args.entry, registry=args.registry)
     path = train_domain_features(entry, args.registry, args.data_dir, epochs=args.epochs, force=args.force)
     protocol = load_domain_features(path).protocol

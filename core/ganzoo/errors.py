@@ -33,10 +33,14 @@ class CheckpointError(GanzooError):
     """A checkpoint is missing, corrupt, or belongs to another entry."""
 
 
-class NonFiniteLossError(GanzooError):
-    """A loss became NaN or infinite; training stopped and the last checkpoint was kept."""
+class DivergedError(GanzooError):
+    """Training diverged (a loss past its bound, a saturated discriminator); the last good checkpoint was kept."""
 
     exit_code = 3
+
+
+class NonFiniteLossError(DivergedError):
+    """A loss became NaN or infinite; training stopped and the last checkpoint was kept."""
 
 
 def unknown_name(kind: str, name: str, known: Iterable[str]) -> str:

@@ -52,22 +52,62 @@ def image_files(path: str | Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
+MAX_PIXELS = 89_478_485  # Pillow's own warning threshold (a 9459 x 9459 image); above it, refused
+
+
 def read_image(path: str | Path, channels: int = 3) -> Tensor:
     """(channels, H, W) uint8 from a PNG, JPEG, ... file (1: grayscale, 3: RGB).
 
-    A damaged or unreadable file is a one-line :class:`DataError` that names it.
+    16-bit images are scaled to 8 bits (not clipped), palette images expanded to their
+    colours, transparent pixels composed over white. A damaged, unreadable or oversized
+    (decompression bomb) file is a one-line :class:`DataError` that names it.
     """
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as img:
-            pixels = np.asarray(img.convert("L" if channels == 1 else "RGB"))
+            if img.width * img.height > MAX_PIXELS:
+                raise DataError(f"{path} is {img.width}x{img.height} pixels, more than the {MAX_PIXELS:,} ganzoo reads: "
+                                "downscale it first")
+            pixels = np.asarray(_to_8bit(img, "L" if channels == 1 else "RGB"))
     except FileNotFoundError:
         raise DataError(f"missing image {path}") from None
-    except (UnidentifiedImageError, OSError, ValueError) as e:
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder, not an image") from None
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
         raise DataError(f"cannot read image {path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     t = torch.from_numpy(pixels.copy())
     return t[None] if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
+
+
+def _to_8bit(img, mode: str):  # type: ignore[no-untyped-def]
+    """A PIL image in ``mode`` ("L" or "RGB"), 8 bits a channel, whatever it was stored as."""
+    from PIL import Image
+
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit (or 32-bit) grey: scale, do not clip at 255
+        array = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or array.max(initial=0) > 255 else 255.0
+        img = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "PA"):
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img.convert("RGBA"))
+    return img.convert(mode)
+
+
+def output_kind(out: Path) -> str:
+    """``"grid"`` for an image file name, ``"folder"`` for a name without a suffix; another
+    suffix (``.gif``, ``.txt``) or an existing thing of the other kind is a :class:`ConfigError`."""
+    suffix = out.suffix.lower()
+    if suffix and suffix not in GRID_SUFFIXES:
+        raise ConfigError(f"--out {out}: write a {' / '.join(GRID_SUFFIXES)} image, or a folder (a name without a suffix)")
+    kind = "grid" if suffix else "folder"
+    if kind == "grid" and out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; name an image file")
+    if kind == "folder" and out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a folder")
+    return kind
 
 
 def save_images(images: Tensor, out: str | Path, nrow: int | None = None) -> list[Path]:
@@ -81,7 +121,7 @@ def save_images(images: Tensor, out: str | Path, nrow: int | None = None) -> lis
 
     out = Path(out)
     pixels = to_uint8(images)
-    if out.suffix.lower() in GRID_SUFFIXES:
+    if output_kind(out) == "grid":
         out.parent.mkdir(parents=True, exist_ok=True)
         nrow = nrow or max(1, round(len(pixels) ** 0.5))
         write(make_grid(pixels, nrow=nrow, padding=2, pad_value=0), out)
@@ -107,10 +147,27 @@ def process_image_files(inputs: str | Path, out: str | Path, fn: Callable[[Path,
     one = inputs.is_file()
     if one and out.suffix.lower() not in GRID_SUFFIXES:
         raise ConfigError("--out must be an image file (.png, .jpg) when the input is one image")
+    output_kind(out)
+    targets = [out] if one else [out / f"{path.stem}.png" for path in files]
+    _check_targets(files, targets, inputs, out)
     written = []
-    for path in files:
-        target = out if one else out / f"{path.stem}.png"
+    for path, target in zip(files, targets):
         save_images(fn(path, read_image(path, channels)), target)
         written.append(target)
     return written
+
+
+def _check_targets(files: list[Path], targets: list[Path], inputs: Path, out: Path) -> None:
+    """Outputs never overwrite inputs, and no two inputs write the same output."""
+    sources = {p.resolve() for p in files}
+    if not inputs.is_file() and out.resolve() == inputs.resolve():
+        raise ConfigError(f"--out {out} is the input folder: the outputs would replace the inputs; choose another folder")
+    seen: dict[str, Path] = {}
+    for path, target in zip(files, targets):
+        if target.resolve() in sources:
+            raise ConfigError(f"--out would overwrite the input {target}; choose another name or folder")
+        key = str(target.resolve()).lower()  # p0.PNG and p0.png: one file on case-insensitive disks, one name here
+        if key in seen:
+            raise ConfigError(f"{seen[key].name} and {path.name} would both be written to {target.name}; rename one")
+        seen[key] = path
 

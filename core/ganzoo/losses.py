@@ -55,6 +55,15 @@ class GANLoss:
         """An extra discriminator term (e.g. a gradient penalty); None when there is none."""
         return None
 
+    def saturated(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor | None:
+        """0-d bool: the discriminator's outputs sit at their targets (it tells every real
+        from every fake with certainty, and the generator's gradient fades); None where
+        the loss has no such targets (hinge, Wasserstein)."""
+        return None
+
+
+SATURATED_GAP = 0.98  # mean output on reals minus mean output on fakes, in the targets' [0, 1] scale
+
 
 @dataclass(frozen=True)
 class BCEConfig:
@@ -75,6 +84,9 @@ class NonSaturatingBCE(GANLoss):
 
     def generator(self, fake_logits: Tensor) -> Tensor:
         return F.softplus(-fake_logits).mean()  # -log D(G(z))
+
+    def saturated(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        return real_logits.float().sigmoid().mean() - fake_logits.float().sigmoid().mean() > SATURATED_GAP
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,9 @@ class LeastSquares(GANLoss):
 
     def generator(self, fake_logits: Tensor) -> Tensor:
         return self.generator_weight * (fake_logits - 1).pow(2).mean()
+
+    def saturated(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        return real_logits.float().mean() - fake_logits.float().mean() > SATURATED_GAP
 
 
 class Hinge(GANLoss):

@@ -64,6 +64,7 @@ class StepOutput:
     loss: Tensor
     metrics: dict[str, Tensor] = field(default_factory=dict)
     diagnostics: dict[str, Tensor] = field(default_factory=dict)
+    saturated: Tensor | None = None  # discriminator steps: 0-d bool, its outputs sat at their targets (see GANLoss.saturated)
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ class GANModel(nn.Module):
             d_loss = d_loss + penalty
             metrics[f"{prefix}_penalty"] = penalty.detach()
         diagnostics = {f"{prefix}_real": real_logits.detach().mean(), f"{prefix}_fake": fake_logits.detach().mean()}
-        return StepOutput(d_loss, metrics, diagnostics)
+        return StepOutput(d_loss, metrics, diagnostics, loss.saturated(real_logits.detach(), fake_logits.detach()))
 
     def generator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
         """Loss of the generator on the fakes of the discriminator's step just before (or as

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 
@@ -24,15 +23,6 @@ def runs_root(runs_dir: str | Path | None = None) -> Path:
 def cache_dir() -> Path:
     """ganzoo's cache (feature networks, real-image features): ``$GANZOO_CACHE``, else ``~/.cache/ganzoo``."""
     return Path(os.environ.get("GANZOO_CACHE") or Path.home() / ".cache" / "ganzoo").expanduser()
-
-
-def new_run_dir(entry_name: str, runs_dir: str | Path | None = None) -> Path:
-    """A fresh ``runs/ENTRY/YYYYmmdd-HHMMSS`` directory name (never an existing one)."""
-    base = runs_root(runs_dir) / entry_name / time.strftime("%Y%m%d-%H%M%S")
-    path, i = base, 1
-    while path.exists():
-        path, i = base.with_name(f"{base.name}-{i}"), i + 1
-    return path
 
 
 def run_dir_of(checkpoint: Path) -> Path:

@@ -25,7 +25,8 @@ Grouped as a plugin author meets them:
   :func:`hub_file` (a published file in torch's hub cache);
 - scores and features: :func:`paired_scores`, :func:`luma`, :func:`mean_image_baseline`,
   :class:`FeatureExtractor`, :class:`FeatureContext`; tiled inference: :func:`tiled`;
-- errors that speak to the user: :class:`GanzooError` and its kinds.
+- options and errors that speak to the user: :func:`check_range` (a config field's
+  allowed range, in a dataclass's ``__post_init__``), :class:`GanzooError` and its kinds.
 """
 
 from ganzoo.data import ImageData, ItemData, UnpairedData, bundled_mnist, download_archive, read_idx
@@ -41,7 +42,9 @@ from ganzoo.model import (
 )
 from ganzoo.paths import cache_dir, data_root
 from ganzoo.plugins import API_VERSION
-from ganzoo.specs import CommandSpec, DataInfo, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec, TrainConfig, ZooEntry
+from ganzoo.specs import (
+    CommandSpec, DataInfo, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec, TrainConfig, ZooEntry, check_range,
+)
 from ganzoo.tiling import tiled
 from ganzoo.weights import hub_file, load_state_dict, load_tensors
 
@@ -50,6 +53,6 @@ __all__ = [
     "DataError", "DataInfo", "DatasetSpec", "Direction", "FROZEN", "FeatureContext", "FeatureExtractor", "FeatureExtractorSpec",
     "GANLoss", "GANModel", "GENERATOR", "GanzooError", "GanzooWarning", "IMAGE_SUFFIXES", "ImageData", "ItemData", "LossSpec",
     "ModelSpec", "Phase", "PluginError", "StepOutput", "TRANSLATOR", "TrainConfig", "UnpairedData", "ZooEntry", "bundled_mnist",
-    "cache_dir", "data_root", "download_archive", "hookimpl", "hub_file", "image_files", "init_normal_", "load_state_dict", "load_tensors", "luma", "mean_image_baseline",
+    "cache_dir", "check_range", "data_root", "download_archive", "hookimpl", "hub_file", "image_files", "init_normal_", "load_state_dict", "load_tensors", "luma", "mean_image_baseline",
     "paired_scores", "process_image_files", "read_idx", "read_image", "resize_images", "save_images", "tiled", "to_model_range", "to_uint8",
 ]

@@ -109,7 +109,7 @@ def _register(pm: pluggy.PluginManager, info: PluginInfo, plugin: Any) -> None:
     try:
         pm.register(plugin, name=info.name)
     except (pluggy.PluginValidationError, ValueError) as e:
-        _report(info, f"invalid plugin: {e}")
+        _report(info, f"invalid plugin: {short(e, 200)}")
         return
     hooks = [h.name for h in pm.get_hookcallers(plugin) or [] if not h.name.startswith("ganzoo_register") and h.name != "ganzoo_commands"]
     if hooks:

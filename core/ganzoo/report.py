@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import base64
 import html
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import DataError
 from ganzoo.evaluation.records import read_metrics
+from ganzoo.rundir import read_json, read_jsonl, write_text_atomic
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -31,12 +30,6 @@ img { image-rendering: pixelated; border: 1px solid #ccc; }
 pre { background: #f7f7f7; padding: 1em; overflow-x: auto; }
 .note { color: #666; font-size: 0.9em; }
 """
-
-
-def _read_json_lines(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _img(path: Path, alt: str, width: int | None = None) -> str:
@@ -61,8 +54,8 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 def run_summary(run_dir: Path) -> dict[str, Any]:
     """Entry, status, device, steps, time and throughput of a run, from its files."""
-    info = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
-    history = _read_json_lines(run_dir / "history.jsonl")
+    info = read_json(run_dir / "run.json")
+    history = read_jsonl(run_dir / "history.jsonl")
     summary: dict[str, Any] = {"entry": info.get("entry", run_dir.parent.name), "status": info.get("status", "unknown"),
                                "device": info.get("device", "?"), "precision": info.get("precision", "?")}
     if history:
@@ -128,7 +121,7 @@ def build_report(run_dir: str | Path) -> str:
         parts.append("<h2>Samples through training</h2>")
         for grid in grids:
             parts.append(f"<figure>{_img(grid, grid.stem, 256)}<figcaption>{html.escape(grid.stem)}</figcaption></figure>")
-    parts += ["<h2>Configuration</h2>", f"<pre>{html.escape((run_dir / 'config.yaml').read_text())}</pre>", "</body></html>"]
+    parts += ["<h2>Configuration</h2>", f"<pre>{html.escape((run_dir / 'config.yaml').read_text(errors='replace'))}</pre>", "</body></html>"]
     return "\n".join(parts)
 
 
@@ -136,9 +129,7 @@ def write_report(run_dir: str | Path) -> Path:
     """Write ``run_dir/report.html`` (atomically) and return its path."""
     run_dir = Path(run_dir)
     path = run_dir / "report.html"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(build_report(run_dir), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, build_report(run_dir))
     return path
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ganzoo.errors import ConfigError
 from ganzoo.plugins import API_VERSION
+from ganzoo.specs import short
 
 PYPROJECT = '''\
 [build-system]
@@ -279,16 +280,38 @@ def class_name(name: str) -> str:
     return "".join(part.capitalize() for part in parts if part) + "GAN"
 
 
+def _check_name_is_free(name: str, name_id: str, package: str) -> None:
+    """A new plugin must not take the name of an installed distribution or package (installing
+    it would overwrite their files, uninstalling it delete them), nor a Python keyword."""
+    import importlib.metadata
+    import importlib.util
+    import keyword
+
+    if keyword.iskeyword(name_id) or keyword.issoftkeyword(name_id):
+        raise ConfigError(f"plugin name '{name}' is a Python keyword; choose another")
+    installed = {d.metadata["Name"].lower().replace("_", "-") for d in importlib.metadata.distributions() if d.metadata["Name"]}
+    taken = next((n for n in (f"ganzoo-{name}", name) if n in installed), None)
+    if taken is None and importlib.util.find_spec(package) is not None:
+        taken = f"the package {package}"
+    if taken is not None:
+        raise ConfigError(f"plugin name '{name}' is taken: {taken} is installed here (ganzoo's own plugins included); choose "
+                          "another name")
+
+
 def new_plugin(name: str, parent: Path) -> Path:
     """Write the package ``parent/ganzoo-NAME`` and return its folder."""
-    if not re.fullmatch(r"[a-z][a-z0-9-]*", name):
-        raise ConfigError(f"plugin name '{name}' must be lowercase letters, digits and dashes, starting with a letter")
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", name):
+        raise ConfigError(f"plugin name '{short(name, 50)}' must be lowercase letters, digits and dashes, starting with a "
+                          "letter, at most 40 characters")
     from ganzoo._version import __version__
 
     name_id = name.replace("-", "_")
     package = f"ganzoo_{name_id}"
+    _check_name_is_free(name, name_id, package)
     cls = class_name(name)
     title = f"{cls} ({name})"
+    if Path(parent).exists() and not Path(parent).is_dir():
+        raise ConfigError(f"--dir {parent} is a file, not a folder")
     root = Path(parent) / f"ganzoo-{name}"
     if root.exists():
         raise ConfigError(f"{root} already exists; choose another name or --dir")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.plugin import DataError, DatasetSpec, ImageData, bundled_mnist, hookimpl, resize_images
+from ganzoo.plugin import DataError, DatasetSpec, ImageData, bundled_mnist, check_range, hookimpl, resize_images
 
 GANZOO_API = 1
 MNIST_CLASSES = tuple(str(i) for i in range(10))
@@ -27,6 +27,10 @@ class DigitsConfig:
     image_size: int = 0  # resize to image_size x image_size (0: keep 28 x 28)
     limit: int = 0  # use only the first `limit` images (0: all), e.g. for smoke tests
     download: bool = True  # download the full sets when missing (needs internet)
+
+    def __post_init__(self) -> None:
+        check_range("dataset_options.image_size", self.image_size, 0, 1024)
+        check_range("dataset_options.limit", self.limit, 0)
 
 
 def _finish(images: torch.Tensor, labels: torch.Tensor, config: DigitsConfig, classes: tuple[str, ...]) -> ImageData:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ganzoo.plugin import DataInfo, GANModel, init_normal_
+from ganzoo.plugin import DataInfo, GANModel, check_range, init_normal_
 from ganzoo_dcgan.networks import Discriminator, Generator
 
 
@@ -21,8 +21,9 @@ class DCGANConfig:
     d_extra_layers: int = 0  # stride-1 3x3 conv blocks after the discriminator's first layer
 
     def __post_init__(self) -> None:
-        if self.pack < 1:
-            raise ValueError("model_options.pack must be at least 1")
+        for name in ("latent_dim", "g_channels", "d_channels", "label_dim", "pack"):
+            check_range(f"model_options.{name}", getattr(self, name), 1, 4096)
+        check_range("model_options.init_std", self.init_std, 0.0, 1.0)
         if self.upsample not in ("transposed", "nearest"):
             raise ValueError(f"model_options.upsample must be transposed or nearest, not '{self.upsample}'")
         if min(self.g_extra_layers, self.d_extra_layers) < 0:

@@ -25,10 +25,14 @@ class Evaluation:
     def ganzoo_train_end(self, run, status: str) -> None:
         if status != "finished":
             return
-        if run.eval_data is not None and has_targets(run.model, run.eval_data):
-            self.heldout(run)
-        elif run.entry.train.eval_samples:
-            self.sample_quality(run)
+        try:
+            if run.eval_data is not None and has_targets(run.model, run.eval_data):
+                self.heldout(run)
+            elif run.entry.train.eval_samples:
+                self.sample_quality(run)
+        except KeyboardInterrupt:  # the run is trained and saved: stopping the scoring must not mark it failed
+            self.console.print(f"evaluation interrupted; the trained run is saved: score it with 'ganzoo evaluate {run.run_dir}'",
+                               highlight=False)
 
     def heldout(self, run) -> None:
         with run.sampling() as model:

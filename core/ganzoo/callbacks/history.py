@@ -14,6 +14,7 @@ import time
 import torch
 
 from ganzoo.hookspecs import hookimpl
+from ganzoo.rundir import append_jsonl, read_jsonl, write_text_atomic
 
 
 class History:
@@ -38,8 +39,8 @@ class History:
         """On resume, forget lines written after the checkpoint (they will be redone)."""
         if not self.path.exists():
             return
-        lines = [ln for ln in self.path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
-        self.path.write_text("".join(ln + "\n" for ln in lines))
+        kept = [r for r in read_jsonl(self.path) if isinstance(r.get("step"), int) and r["step"] <= step]
+        write_text_atomic(self.path, "".join(json.dumps(r) + "\n" for r in kept))
 
     @hookimpl(tryfirst=True)
     def ganzoo_step_end(self, run, step: int, metrics: dict[str, torch.Tensor]) -> None:
@@ -62,8 +63,7 @@ class History:
         diagnostics = sorted(run.diagnostics & self.sums.keys())
         if diagnostics:
             record["diagnostics"] = diagnostics  # the logged values that are not losses
-        with self.path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_jsonl(self.path, record)
         run.extras["last_log"] = record
         self.sums, self.counts = {}, {}
         self.last_time, self.last_step = now, step
@@ -91,7 +91,7 @@ def plot_history(history_path, out_path, title: str = "") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    records = [json.loads(line) for line in history_path.read_text().splitlines() if line.strip()]
+    records = read_jsonl(history_path)
     if not records:
         return
     keys = sorted({k for r in records for k in loss_keys(r)})

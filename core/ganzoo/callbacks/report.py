@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import torch
@@ -11,6 +10,7 @@ import torch
 from ganzoo._version import __version__
 from ganzoo.hookspecs import hookimpl
 from ganzoo.report import write_report
+from ganzoo.rundir import read_json, write_text_atomic
 
 
 class RunReport:
@@ -41,11 +41,7 @@ class RunReport:
 
     @staticmethod
     def _read(run) -> dict:
-        path = run.run_dir / "run.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        return read_json(run.run_dir / "run.json")
 
     def _write(self, run) -> None:
-        path = run.run_dir / "run.json"
-        tmp = path.with_name("run.json.tmp")
-        tmp.write_text(json.dumps(self.info, indent=2) + "\n")
-        os.replace(tmp, path)
+        write_text_atomic(run.run_dir / "run.json", json.dumps(self.info, indent=2) + "\n")

@@ -13,7 +13,7 @@ class SampleGrids:
         if every and step % every == 0 and step < run.total_steps:
             save_images(run.sample_fixed(), run.run_dir / "samples" / f"step_{step:06d}.png", nrow=self._nrow(run))
 
-    @hookimpl
+    @hookimpl(tryfirst=True)  # right after the checkpoint, before the (long, interruptible) evaluation
     def ganzoo_train_end(self, run, status: str) -> None:
         if status != "failed" and run.step > 0:
             images = run.sample_fixed()

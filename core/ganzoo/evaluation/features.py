@@ -220,7 +220,7 @@ def train_domain_features(entry: ZooEntry, registry: Registry, data_dir: Path | 
             "channels": info.channels, "num_classes": info.num_classes, "epochs": epochs, "held_out_accuracy": accuracy,
             "train_seconds": round(time.perf_counter() - t0, 1)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     torch.save({"meta": meta, "state": net.state_dict()}, tmp)
     os.replace(tmp, path)
     return path

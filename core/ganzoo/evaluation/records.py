@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from ganzoo.rundir import read_json, write_text_atomic
+
 
 def read_metrics(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / "metrics.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    return read_json(Path(run_dir) / "metrics.json")
 
 
 def update_metrics(run_dir: Path, section: str, record: dict[str, Any]) -> Path:
@@ -21,7 +21,5 @@ def update_metrics(run_dir: Path, section: str, record: dict[str, Any]) -> Path:
     path = Path(run_dir) / "metrics.json"
     data = read_metrics(run_dir)
     data[section] = record
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
     return path

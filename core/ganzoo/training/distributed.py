@@ -97,6 +97,22 @@ def wrap(model: nn.Module, device: torch.device, place: Distributed, sync_batchn
     return DistributedDataParallel(step, device_ids=ids, find_unused_parameters=True)
 
 
+def anyone(flag: bool, device: torch.device) -> bool:
+    """Whether ``flag`` is true in any process (a signal may reach only some of them)."""
+    t = torch.tensor(int(flag), device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
+def agree(value: object, rank: int) -> object:
+    """Rank 0's ``value`` in every process (e.g. the run directory rank 0 created)."""
+    if not dist.is_initialized():
+        return value
+    box = [value if rank == 0 else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
 def shutdown() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()

@@ -27,8 +27,10 @@ import yaml
 from torch import Tensor, nn
 
 import ganzoo.checkpoints as checkpoints
+from ganzoo.errors import ConfigError, DivergedError, PluginError
 from ganzoo.model import Phase
-from ganzoo.specs import TrainConfig, ZooEntry
+from ganzoo.rundir import remove_partial_writes, write_text_atomic
+from ganzoo.specs import TrainConfig, ZooEntry, short
 import ganzoo.training.distributed as distributed
 from ganzoo.training.device import select_device
 from ganzoo.training.run import Run
@@ -57,9 +59,13 @@ class Trainer:
         pm = self.registry.pm
         callbacks = []
         if run.place.is_main:  # logs, samples, checkpoints and reports: rank 0 only
-            run_dir.mkdir(parents=True, exist_ok=True)
-            (run_dir / "config.yaml").write_text(yaml.safe_dump(entry.to_dict(), sort_keys=False))
             callbacks = [cb for group in pm.hook.ganzoo_callbacks(run=run) for cb in group or []]
+            if not callbacks:
+                raise PluginError("no plugin gives the run its callbacks, so nothing (no checkpoint) would be saved: enable "
+                                  "the 'callbacks' plugin (--disable-plugin / $GANZOO_DISABLE_PLUGINS) or install a replacement")
+            run_dir.mkdir(parents=True, exist_ok=True)
+            remove_partial_writes(run_dir)  # of a process killed while writing
+            write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(entry.to_dict(), sort_keys=False))
         for cb in callbacks:
             pm.register(cb)
         try:
@@ -67,13 +73,16 @@ class Trainer:
                 state = checkpoints.to_device(payload.get("callbacks") or {}, run.device)
                 pm.hook.ganzoo_load_checkpoint_state(run=run, state=state)
             pm.hook.ganzoo_train_start(run=run)
-            with _stop_on_sigint(run):
-                self._loop(run)
+            with _stop_on_signals(run, entry.train.stop_signals):
+                try:
+                    self._loop(run)
+                except ValueError as e:  # a model refusing its options at its first step (e.g. a batch its packing cannot split)
+                    raise ConfigError(f"entry '{entry.name}': {short(e, 300)}") from e
             run.status = "finished" if run.step >= run.total_steps else "interrupted"
             pm.hook.ganzoo_train_end(run=run, status=run.status)
-        except BaseException:
-            run.status = "failed"
-            pm.hook.ganzoo_train_end(run=run, status="failed")
+        except BaseException as e:
+            run.status = "diverged" if isinstance(e, DivergedError) else "failed"
+            pm.hook.ganzoo_train_end(run=run, status=run.status)
             raise
         finally:
             for cb in callbacks:
@@ -94,10 +103,15 @@ class Trainer:
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(run.precision)
         autocast = torch.autocast(run.device.type, dtype=dtype, enabled=dtype is not None)
         scaler = run.scaler
-        run._nonfinite = torch.zeros((), dtype=torch.bool, device=run.device)
         model.train()
         phase: Phase | None = None
         while run.step < run.total_steps and run.status == "running":
+            stop = bool(run.stop_requested)
+            if run.place.world > 1:  # a signal may reach some processes only: every process stops before the same step
+                stop = distributed.anyone(stop, run.device)
+            if stop:
+                run.status = "interrupted"
+                break
             current = run.phase_at(run.step)
             if current is not phase:
                 phase = current
@@ -138,11 +152,10 @@ class Trainer:
 
             if run.ema is not None:
                 run.ema.update(model, follow=run.step < train.ema_start)
-            step_loss = out_g.loss.detach() + (out_d.loss.detach() if out_d is not None else 0)
-            run._nonfinite |= ~torch.isfinite(step_loss)
+            run.health.record(out_g.loss, out_d.loss if out_d is not None else None, out_d.saturated if out_d is not None else None)
             run.step += 1
             if run.step % train.log_every == 0 or run.step == run.total_steps:
-                run.check_finite()  # one host sync per log interval, not per step
+                run.check_health(interval_end=True)  # one host sync per log interval, not per step
             outputs = (out_d, out_g) if out_d is not None else (out_g,)
             metrics = {k: v for out in outputs for k, v in (*out.metrics.items(), *out.diagnostics.items())}
             run.diagnostics.update(k for out in outputs for k in out.diagnostics)
@@ -185,18 +198,26 @@ def _backward_step(loss: Tensor, optimizers: list[torch.optim.Optimizer], scaler
 
 
 @contextlib.contextmanager
-def _stop_on_sigint(run: Run) -> Iterator[None]:
-    """First Ctrl-C: finish the step in flight, then stop cleanly. Second: stop at once."""
-    if threading.current_thread() is not threading.main_thread():
+def _stop_on_signals(run: Run, names: tuple[str, ...]) -> Iterator[None]:
+    """The first of ``names`` (Ctrl-C's SIGINT, the SIGTERM schedulers send before
+    preemption, SLURM's SIGUSR1 warning) finishes the step in flight, then stops the run
+    cleanly: checkpoint written, status "interrupted". A second signal acts as it would
+    without ganzoo (Ctrl-C twice stops at once)."""
+    wanted = [getattr(signal, name) for name in names if hasattr(signal, name)]  # SIGUSR1 does not exist on Windows
+    if threading.current_thread() is not threading.main_thread() or not wanted:
         yield
         return
+    previous: dict[int, Any] = {}
 
     def request_stop(signum: int, frame: Any) -> None:
-        run.status = "interrupted"
-        signal.signal(signal.SIGINT, previous)
+        run.stop_requested = signum  # the loop stops after the step in flight
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
-    previous = signal.signal(signal.SIGINT, request_stop)
+    for sig in wanted:
+        previous[sig] = signal.signal(sig, request_stop)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

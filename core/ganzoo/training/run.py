@@ -15,11 +15,12 @@ from torch import Tensor, nn
 import ganzoo.checkpoints as checkpoints
 from ganzoo.data import Batches, Dataset
 from ganzoo.ema import EMA
-from ganzoo.errors import NonFiniteLossError
 from ganzoo.losses import GANLoss
 from ganzoo.model import GANModel, Phase
+from ganzoo.paths import checkpoint_path
 from ganzoo.specs import ZooEntry
 import ganzoo.training.distributed as distributed
+from ganzoo.training.health import Health
 from ganzoo.training.phases import GroupSettings
 
 
@@ -53,7 +54,8 @@ class Run:
     extras: dict[str, Any] = field(default_factory=dict)  # free room for plugins' per-run data
     group_settings: dict[str, GroupSettings] = field(default_factory=dict)  # each optimizer group's lr, betas, weight decay
     diagnostics: set[str] = field(default_factory=set)  # logged values that are not losses (StepOutput.diagnostics)
-    _nonfinite: Tensor | None = None
+    health: Health | None = None  # non-finite and diverging losses, a saturated discriminator
+    stop_requested: int = 0  # the signal that asked the run to stop after the step in flight (0: none)
 
     def phase_at(self, step: int) -> Phase:
         """The phase that step ``step + 1`` belongs to (the last phase once all are done)."""
@@ -91,17 +93,18 @@ class Run:
         with self.sampling() as model:
             return model.preview(self.preview_inputs)
 
-    def check_finite(self) -> None:
-        """Raise :class:`NonFiniteLossError` if any loss since the start was NaN or infinite."""
-        if self._nonfinite is not None and bool(self._nonfinite):
-            raise NonFiniteLossError(
-                f"a loss became NaN or infinite before step {self.step}; training stopped and the last "
-                f"checkpoint in {self.checkpoint_dir} was kept (lower the learning rates or use precision fp32)"
-            )
+    def check_health(self, interval_end: bool = False) -> None:
+        """Raise :class:`ganzoo.errors.DivergedError` (:class:`NonFiniteLossError` for NaN or
+        infinity) if the run went bad since it started; see :mod:`ganzoo.training.health`."""
+        if self.health is None:
+            return
+        last = checkpoint_path(self.run_dir)
+        note = f"the last checkpoint in {self.checkpoint_dir} was kept" if last.is_file() else "no checkpoint had been written yet"
+        self.health.check(self.step, note, interval_end)
 
     def save_checkpoint(self, name: str = "last.pt") -> Path:
         """Write everything needed to continue, atomically, to ``checkpoints/name``."""
-        self.check_finite()
+        self.check_health()
         path = checkpoints.write(self, name)
         self.pm.hook.ganzoo_checkpoint_saved(run=self, path=path)
         return path

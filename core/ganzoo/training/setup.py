@@ -17,6 +17,7 @@ from ganzoo.model import FROZEN, GANModel
 from ganzoo.specs import ZooEntry
 import ganzoo.training.distributed as distributed
 from ganzoo.training.device import make_optimizer, resolve_precision
+from ganzoo.training.health import Health
 from ganzoo.training.phases import group_settings, schedule
 from ganzoo.training.run import Run
 
@@ -59,7 +60,7 @@ def setup_run(registry: Any, entry: ZooEntry, run_dir: Path, device: torch.devic
     return Run(entry, run_dir, device, precision, model, build_loss(registry, entry), data, batches, optimizers, plan[-1][1],
                registry.pm, ema, scaler, schedule=plan, preview_inputs=preview_inputs, eval_data=eval_data,
                eval_split=eval_split if eval_data is not None else None, provenance=provenance(registry, entry),
-               place=place, losses=losses, registry=registry, group_settings=settings)
+               place=place, losses=losses, registry=registry, group_settings=settings, health=Health(train, device))
 
 
 def _compile(model: GANModel) -> None:
