@@ -369,13 +369,59 @@ def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_last_checkpoint(writ
     assert (tmp_path / "r" / "checkpoints" / "last.pt").read_bytes() == good
 
 
-def test_the_cli_says_a_full_or_read_only_disk_in_one_line(tmp_path):
+@pytest.mark.parametrize("args, message", [
+    (["run", "dcgan-mnist-5k", "--runs-dir", "{blocked}", "--set", "train.steps=1"], "cannot use"),
+    (["features", "dcgan-mnist-5k", "--epochs", "0", "--force"], "--epochs must be at least 1"),
+    (["evaluate", "dcgan-mnist-5k", "--batches", "-1"], "--batches must be 0 (all) or a positive"),
+    (["sample", "dcgan-mnist-5k", "--out", "grid.gif"], "write a .png"),
+    (["sample", "dcgan-mnist-5k", "--out", "/dev/null"], "is a file, not a folder"),
+    (["new-plugin", "x" * 300], "at most 40 characters"),
+    (["run", "dcgan-mnist-5k", "--set", "train.betas=[2, 3]"], "train.betas must be at least 0 and below 1"),
+])
+def test_the_command_line_says_bad_input_in_one_line(tmp_path, monkeypatch, capsys, args, message):
     from ganzoo.cli import main
 
-    blocked = tmp_path / "ro"
+    blocked = tmp_path / "blocked"
     blocked.write_text("a file where the runs folder should be")
-    code = main(["run", "dcgan-mnist-5k", "--runs-dir", str(blocked), "--set", "train.steps=1"])
-    assert code == 1
+    monkeypatch.chdir(tmp_path)
+    code = main([a.replace("{blocked}", str(blocked)) for a in args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and err[0].startswith("error:") and message in err[0], err
+
+
+def test_ctrl_c_while_plugins_import_is_one_word_and_130(monkeypatch, capsys):
+    import ganzoo.plugins
+    from ganzoo.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ganzoo.plugins, "load_registry", interrupted)
+    assert main(["list"]) == 130 and capsys.readouterr().err.strip() == "interrupted"
+
+
+def test_captions_from_a_folder_and_an_empty_text_are_refused(tiny_registry, tmp_path):
+    from ganzoo.cli import _read_captions
+
+    with pytest.raises(GanzooError, match="is a folder"):
+        _read_captions(tmp_path)
+    ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+    with pytest.raises(ConfigError, match="must be some words"):
+        ganzoo.sample(tmp_path / "r", n=2, text="", registry=tiny_registry, device="cpu")
+
+
+def test_damaged_metrics_and_run_json_are_rewritten_not_fatal(tiny_registry, tmp_path):
+    from ganzoo.evaluation.records import update_metrics
+
+    cut = ganzoo.train("tiny", overrides=["train.steps=3"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+    (cut.run_dir / "metrics.json").write_text('{"heldout": {"sc')
+    (cut.run_dir / "run.json").write_text("")
+    with pytest.warns(GanzooWarning, match="unreadable"):
+        update_metrics(cut.run_dir, "samples-domain", {"scores": {"fid": 1.0}})
+    assert json.loads((cut.run_dir / "metrics.json").read_text()) == {"samples-domain": {"scores": {"fid": 1.0}}}
+    with pytest.warns(GanzooWarning, match="run.json is unreadable"):
+        run = ganzoo.train("tiny", resume=cut.run_dir, overrides=["train.steps=6"], registry=tiny_registry, device="cpu")
+    assert run.status == "finished" and json.loads((cut.run_dir / "run.json").read_text())["status"] == "finished"
 
 
 def test_checkpoints_keep_the_last_k_and_a_damaged_last_falls_back(write_zoo, tmp_path):

@@ -185,8 +185,9 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(write_zoo, tmp
             ends.append(status)
 
     registry.pm.register(Watch())
-    with pytest.raises(NonFiniteLossError, match="NaN or infinite before step 5.*last checkpoint .* was kept"):
+    with pytest.raises(NonFiniteLossError, match="NaN or infinite before step 5.*last checkpoint .* was kept") as e:
         ganzoo.train("boom", registry=registry, run_dir=tmp_path / "r", device="cpu")
+    assert "fp32" not in str(e.value)  # the run is in fp32 already: no advice to switch to it
     assert ends == ["diverged"]  # not "failed": the run stopped itself, its last good checkpoint kept
     payload = ckpt.read(tmp_path / "r" / "checkpoints" / "last.pt")
     assert payload["step"] == 3

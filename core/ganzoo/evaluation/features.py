@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganzoo.build import load_data
-from ganzoo.errors import ConfigError, DataError
+from ganzoo.errors import ConfigError, DataError, GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.images import to_model_range
 from ganzoo.paths import cache_dir
@@ -227,7 +227,10 @@ def train_domain_features(entry: ZooEntry, registry: Registry, data_dir: Path | 
 
 
 def load_domain_features(path: Path) -> DomainFeatures:
-    payload = load_tensors(path, what="domain feature network")
+    try:
+        payload = load_tensors(path, what="domain feature network")
+    except GanzooError as e:
+        raise DataError(f"{e}; delete it or run `ganzoo features ENTRY --force`") from None
     try:
         meta = payload["meta"]
         net = DomainNet(meta["channels"], meta["num_classes"])
