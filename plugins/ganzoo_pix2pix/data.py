@@ -22,7 +22,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchvision.transforms.v2 import functional as TF
 
 from ganzoo.plugin import (
     DataError, DataInfo, ImageData, ItemData, bundled_mnist, download_archive, image_files, read_image, resize_images,
@@ -87,6 +86,8 @@ class PairedImages(ItemData):
         return (a, b) if self.config.direction == "AtoB" else (b, a)
 
     def item(self, index: int, rng: torch.Generator | None) -> dict[str, Tensor]:
+        from torchvision.transforms.v2 import functional as TF  # imported on use: torchvision takes seconds to import
+
         a, b = self._load(index)
         c = self.config
         if rng is None:
