@@ -711,3 +711,17 @@ def test_ctrl_c_during_the_end_of_run_evaluation_keeps_the_run_finished(write_zo
     run = ganzoo.train("tiny", registry=_registry(write_zoo, train={"eval_samples": 10}), run_dir=tmp_path / "r", device="cpu")
     assert run.status == "finished" and (tmp_path / "r" / "samples.png").is_file()
     assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "finished"
+
+
+@pytest.mark.parametrize("entry, override, key", [
+    ("pix2pix-digit-edges", "model_options.d_layers=0", "model_options.d_layers"),
+    ("pix2pix-digit-edges", "dataset_options.edge_width=-1", "dataset_options.edge_width"),
+    ("srgan-photos", "model_options.blocks=0", "model_options.blocks"),
+    ("srgan-photos", "dataset_options.limit=-2", "dataset_options.limit"),
+    ("stackgan-digits", "model_options.temperature=0", "model_options.temperature"),
+    ("stackgan-digits", "dataset_options.captions_per_image=0", "dataset_options.captions_per_image"),
+])
+def test_every_built_in_plugin_gives_its_options_ranges(entry, override, key):
+    with pytest.raises(ConfigError, match=f"{key} must be at least") as e:
+        ganzoo.load_registry().entry(entry, [override])
+    assert "\n" not in str(e.value)

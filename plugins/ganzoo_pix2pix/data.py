@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganzoo.plugin import (
-    DataError, DataInfo, ImageData, ItemData, bundled_mnist, download_archive, image_files, read_image, resize_images,
+    DataError, DataInfo, ImageData, ItemData, bundled_mnist, check_range, download_archive, image_files, read_image, resize_images,
 )
 
 PUBLIC_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
@@ -44,6 +44,9 @@ class PairsConfig:
     download: bool = True  # fetch a missing public set (needs internet)
 
     def __post_init__(self) -> None:
+        check_range("dataset_options.crop_size", self.crop_size, 1, 4096)
+        check_range("dataset_options.load_size", self.load_size, 1, 4096)
+        check_range("dataset_options.limit", self.limit, 0)
         if self.layout not in ("aligned", "folders"):
             raise ValueError(f"dataset_options.layout must be 'aligned' or 'folders', not '{self.layout}'")
         if self.direction not in ("AtoB", "BtoA"):
@@ -151,6 +154,11 @@ class DigitEdgesConfig:
     image_size: int = 32  # the digits are resized from 28 to this (a U-Net needs 2^k)
     edge_width: int = 1  # thickness of the outline, in pixels of the resized image
     limit: int = 0  # use only the first `limit` pairs of the split (0: all)
+
+    def __post_init__(self) -> None:
+        check_range("dataset_options.image_size", self.image_size, 8, 1024)
+        check_range("dataset_options.edge_width", self.edge_width, 1, 16)
+        check_range("dataset_options.limit", self.limit, 0)
 
 
 def outline(images: Tensor, width: int = 1) -> Tensor:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ganzoo.plugin import TRANSLATOR, Batch, DataInfo, GANLoss, GANModel, StepOutput, init_normal_
+from ganzoo.plugin import TRANSLATOR, Batch, DataInfo, GANLoss, GANModel, StepOutput, check_range, init_normal_
 from ganzoo_pix2pix.networks import PatchDiscriminator, UNetGenerator
 
 
@@ -27,6 +27,12 @@ class Pix2PixConfig:
     init_std: float = 0.02  # N(0, init_std) weights, as in the paper
 
     def __post_init__(self) -> None:
+        for name in ("g_channels", "d_channels"):
+            check_range(f"model_options.{name}", getattr(self, name), 1, 4096)
+        check_range("model_options.depth", self.depth, 0, 8)
+        check_range("model_options.d_layers", self.d_layers, 1, 8)
+        check_range("model_options.l1_weight", self.l1_weight, 0.0)
+        check_range("model_options.init_std", self.init_std, 0.0, 1.0)
         if self.norm not in ("batch", "instance"):
             raise ValueError(f"model_options.norm must be 'batch' or 'instance', not '{self.norm}'")
         if not 0.0 <= self.dropout < 1.0:

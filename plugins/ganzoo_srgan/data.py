@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo.plugin import DataError, DataInfo, ItemData, download_archive, image_files, read_image
+from ganzoo.plugin import DataError, DataInfo, ItemData, check_range, download_archive, image_files, read_image
 
 DIV2K_URL = "http://data.vision.ee.ethz.ch/cvl/DIV2K/DIV2K_{split}_HR.zip"
 SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "hubble_deep_field.jpg", "ihc.png",
@@ -44,6 +44,10 @@ class SRDataConfig:
     download: bool = True  # div2k: fetch it when missing (needs internet)
 
     def __post_init__(self) -> None:
+        check_range("dataset_options.scale", self.scale, 1, 16)
+        check_range("dataset_options.hr_size", self.hr_size, 1, 4096)
+        check_range("dataset_options.eval_size", self.eval_size, 1, 8192)
+        check_range("dataset_options.limit", self.limit, 0)
         for name in ("hr_size", "eval_size"):
             if getattr(self, name) % self.scale:
                 raise ValueError(f"dataset_options.{name} must be a multiple of scale ({self.scale})")

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo.plugin import Batch, Capabilities, DataInfo, Direction, GANLoss, GANModel, Phase, StepOutput, init_normal_, paired_scores
+from ganzoo.plugin import Batch, Capabilities, DataInfo, Direction, GANLoss, GANModel, Phase, StepOutput, check_range, init_normal_, paired_scores
 from ganzoo_srgan.features import ContentFeatures
 from ganzoo_srgan.networks import Discriminator, SRResNet
 
@@ -35,6 +35,10 @@ class SRGANConfig:
     adversarial_weight: float = 1e-3  # weight of the adversarial term in the generator's loss
 
     def __post_init__(self) -> None:
+        for name in ("blocks", "g_channels", "d_channels", "d_dense"):
+            check_range(f"model_options.{name}", getattr(self, name), 1, 8192)
+        check_range("model_options.feature_scale", self.feature_scale, 0.0)
+        check_range("model_options.adversarial_weight", self.adversarial_weight, 0.0)
         if self.scale not in (2, 4, 8):
             raise ValueError(f"model_options.scale must be 2, 4 or 8, not {self.scale}")
         if self.content not in ("vgg", "pixel"):

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo.plugin import IMAGE_SUFFIXES, DataError, ImageData, bundled_mnist, load_tensors, read_image, resize_images
+from ganzoo.plugin import IMAGE_SUFFIXES, DataError, ImageData, bundled_mnist, check_range, load_tensors, read_image, resize_images
 from ganzoo_stackgan.text import build_vocabulary, encode
 
 NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -39,6 +39,14 @@ class CaptionsConfig:
     max_words: int = 12  # tokens per caption
     embeddings: str = ""  # captioned-folder: precomputed caption embeddings instead of text
     limit: int = 0  # use only the first `limit` images (0: all)
+
+    def __post_init__(self) -> None:
+        check_range("dataset_options.image_size", self.image_size, 8, 1024)
+        check_range("dataset_options.captions_per_image", self.captions_per_image, 1, 100)
+        check_range("dataset_options.max_words", self.max_words, 1, 512)
+        check_range("dataset_options.limit", self.limit, 0)
+        if self.channels not in (1, 3):
+            raise ValueError(f"dataset_options.channels must be 1 or 3, not {self.channels}")
 
 
 # ---------------------------------------------------------------- the offline set

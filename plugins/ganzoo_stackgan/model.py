@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ganzoo.plugin import (
     AUXILIARY, DISCRIMINATOR, GENERATOR, Batch, Capabilities, ConfigError, DataInfo, GANLoss, GANModel, Phase, StepOutput,
-    init_normal_,
+    check_range, init_normal_,
 )
 from ganzoo_stackgan.networks import ImageEncoder, MatchingDiscriminator, StackGenerator, TextEncoder
 from ganzoo_stackgan.text import encode
@@ -37,6 +37,13 @@ class StackGANConfig:
     temperature: float = 0.1  # of the contrastive loss of the joint embedding
     max_words: int = 12  # tokens per caption when sampling from text
     init_std: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name in ("latent_dim", "text_dim", "condition_dim", "g_channels", "d_channels", "max_words"):
+            check_range(f"model_options.{name}", getattr(self, name), 1, 4096)
+        check_range("model_options.kl_weight", self.kl_weight, 0.0)
+        check_range("model_options.temperature", self.temperature, 1e-6, 100.0)
+        check_range("model_options.init_std", self.init_std, 0.0, 1.0)
 
 
 class StackGAN(GANModel):
