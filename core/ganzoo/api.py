@@ -69,13 +69,9 @@ def train(
     registry = registry or load_registry(zoo_files)
     trainer = Trainer(registry, device=device, data_dir=data_dir)  # under torchrun this joins the process group
     name = entry if isinstance(entry, str) else entry.name
-    if resume == "auto":
-        found = Path(run_dir) if run_dir and checkpoint_path(Path(run_dir)).is_file() else None
-        found = found or (None if run_dir else newest_unfinished(name, runs_dir))
-        resume = found if found is not None else None
-        fresh_ok = run_dir is not None  # a requeued job that died before its first checkpoint starts over in its folder
-    else:
-        fresh_ok = False
+    auto = resume == "auto"
+    if auto:  # --run-dir if it holds a checkpoint, else (without --run-dir) the newest unfinished run, else a new run
+        resume = (run_dir if checkpoint_path(Path(run_dir)).is_file() else None) if run_dir else newest_unfinished(name, runs_dir)
     payload = None
     if resume is not None:
         resume_path, payload = checkpoints.read_newest_intact(checkpoints.resolve(resume, runs_dir))
@@ -88,7 +84,7 @@ def train(
         resolved = registry.entry(entry, overrides) if isinstance(entry, str) else entry
         if run_dir:
             target = Path(run_dir)
-            if not fresh_ok:
+            if not auto:  # a requeued job that died before its first checkpoint starts over in its own folder
                 check_new_run_dir(target)
         else:
             made = create_run_dir(resolved.name, runs_dir) if trainer.place.is_main else None

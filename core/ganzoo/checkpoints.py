@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -38,6 +37,7 @@ from ganzoo.errors import CheckpointError, GanzooWarning
 from ganzoo.model import GANModel
 from ganzoo.paths import checkpoint_path, run_dir_of, runs_root
 from ganzoo.plugins import Registry
+from ganzoo.rundir import atomic_file, checkpointed_runs
 from ganzoo.specs import DataInfo, ZooEntry, short
 from ganzoo.weights import load_tensors
 
@@ -55,22 +55,13 @@ def save_atomic(payload: dict[str, Any], path: Path, keep: int = 1) -> None:
     hard link: no copy) and only the newest ``keep - 1`` such files stay. A failed write
     (a full disk) is a one-line :class:`CheckpointError`; the old file is untouched.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_file(path, "wb", durable=True) as f:
             torch.save({"format": FORMAT_VERSION, **payload}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        if keep > 1 and path.is_file():
-            _keep_previous(path)
-        os.replace(tmp, path)
+            if keep > 1 and path.is_file():
+                _keep_previous(path)
     except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
         raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e} (the previous checkpoint is kept)") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     if keep > 1:
         for old in previous_checkpoints(path.parent)[keep - 1:]:
             old.unlink(missing_ok=True)
@@ -268,13 +259,13 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 def latest(entry_name: str, runs_dir: str | Path | None = None) -> Path:
     """The newest ``checkpoints/last.pt`` among the runs of ``entry_name``."""
-    found = sorted(runs_root(runs_dir).glob(f"{entry_name}/*/checkpoints/last.pt"), key=lambda p: p.stat().st_mtime)
+    found = checkpointed_runs(entry_name, runs_dir)
     if not found:
         raise CheckpointError(
             f"no checkpoint of '{entry_name}' under {runs_root(runs_dir)}/; train it with 'ganzoo run {entry_name}' "
             "or pass a checkpoint path"
         )
-    return found[-1]
+    return found[0]
 
 
 def resolve(source: str | Path, runs_dir: str | Path | None = None) -> Path:

@@ -11,13 +11,15 @@ recoverably, read back tolerantly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ganzoo.errors import CheckpointError, ConfigError, GanzooWarning
 from ganzoo.paths import checkpoint_path, runs_root
@@ -51,16 +53,30 @@ def check_new_run_dir(path: Path) -> None:
         raise ConfigError(f"--run-dir {path} is not empty; choose an empty or new folder (or --resume a run)")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """``path`` holds either its old text or ``text``, whatever happens during the write."""
+@contextlib.contextmanager
+def atomic_file(path: Path, mode: str = "w", *, durable: bool = False) -> Iterator[IO[Any]]:
+    """A file to write ``path`` through: a unique temporary file beside it, renamed over
+    ``path`` when the block ends (flushed to disk first when ``durable``), removed when it
+    fails. ``path`` holds either its old content or the new, whatever happens meanwhile;
+    the temporaries a killed process leaves are what :func:`remove_partial_writes` deletes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """``path`` holds either its old text or ``text``, whatever happens during the write."""
+    with atomic_file(path) as f:
+        f.write(text)
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
@@ -119,11 +135,15 @@ def remove_partial_writes(run_dir: Path) -> list[Path]:
     return orphans
 
 
+def checkpointed_runs(entry_name: str, runs_dir: str | Path | None = None) -> list[Path]:
+    """The ``checkpoints/last.pt`` of every run of ``entry_name``, newest first."""
+    return sorted(runs_root(runs_dir).glob(f"{entry_name}/*/checkpoints/last.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
 def newest_unfinished(entry_name: str, runs_dir: str | Path | None = None) -> Path | None:
     """The newest run directory of ``entry_name`` that holds a checkpoint but did not finish
     (interrupted, preempted, killed): what ``--resume auto`` continues."""
-    runs = sorted(runs_root(runs_dir).glob(f"{entry_name}/*/checkpoints/last.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for last in runs:
+    for last in checkpointed_runs(entry_name, runs_dir):
         run_dir = last.parent.parent
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", GanzooWarning)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from ganzoo.data import Dataset, gather
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation.samples import extract, sample_scores
 from ganzoo.paths import cache_dir
+from ganzoo.rundir import atomic_file
 from ganzoo.specs import ZooEntry
 from ganzoo.weights import load_tensors
 
@@ -49,8 +49,6 @@ def real_features(extractor: Any, entry: ZooEntry, key: str, scored: tuple[Datas
     if sum(len(f) for f in other_f) >= 10:
         result["other_count"] = sum(len(f) for f in other_f)
         result["baseline"] = sample_scores(real, torch.cat(other_f), torch.cat(other_logits) if other_logits else None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    torch.save(result, tmp)
-    os.replace(tmp, path)
+    with atomic_file(path, "wb") as f:
+        torch.save(result, f)
     return {**result, "source": f"computed (cached in {path})"}

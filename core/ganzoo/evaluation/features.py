@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from ganzoo.errors import ConfigError, DataError, GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.images import to_model_range
 from ganzoo.paths import cache_dir
+from ganzoo.rundir import atomic_file
 from ganzoo.specs import DataInfo, FeatureExtractorSpec
 from ganzoo.weights import as_trusted_file, hub_file, load_state_dict, load_tensors, sha256
 
@@ -220,9 +220,8 @@ def train_domain_features(entry: ZooEntry, registry: Registry, data_dir: Path | 
             "channels": info.channels, "num_classes": info.num_classes, "epochs": epochs, "held_out_accuracy": accuracy,
             "train_seconds": round(time.perf_counter() - t0, 1)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save({"meta": meta, "state": net.state_dict()}, tmp)
-    os.replace(tmp, path)
+    with atomic_file(path, "wb") as f:
+        torch.save({"meta": meta, "state": net.state_dict()}, f)
     return path
 
 

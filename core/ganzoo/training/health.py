@@ -25,11 +25,9 @@ class Health:
         self.saturated_intervals = 0  # in a row
 
     def record(self, g_loss: Tensor, d_loss: Tensor | None, saturated: Tensor | None) -> None:
-        for loss in (g_loss, d_loss):
-            if loss is not None:
-                loss = loss.detach().float()
-                self.nonfinite |= ~torch.isfinite(loss)
-                self.largest = torch.maximum(self.largest, torch.nan_to_num(loss.abs(), nan=0.0, posinf=0.0))
+        losses = torch.stack([loss.detach().float() for loss in (g_loss, d_loss) if loss is not None])
+        self.nonfinite |= ~torch.isfinite(losses).all()
+        self.largest = torch.maximum(self.largest, losses.abs().nan_to_num(nan=0.0, posinf=0.0).max())
         if saturated is not None:
             self.saturated_steps += saturated.detach().float()
         self.steps += 1
