@@ -305,12 +305,15 @@ def test_torchrun_restarts_a_killed_worker_and_the_run_resumes(tmp_path):
     deadline = time.time() + 240
     while not last.exists() and time.time() < deadline and job.poll() is None:
         time.sleep(0.1)
-    workers = _children(job.pid)
-    assert len(workers) == 2 and last.exists()
-    os.kill(workers[1], signal.SIGKILL)
-    _, stderr = job.communicate(timeout=400)
-    if job.returncode != 0 and "connectFullMesh failed" in stderr:  # gloo's own reconnect race under load, not ganzoo's doing
-        pytest.xfail("gloo could not reconnect the restarted workers (connectFullMesh): a known race on a loaded machine")
+    try:
+        workers = _children(job.pid)
+        assert len(workers) == 2 and last.exists()
+        os.kill(workers[1], signal.SIGKILL)
+        _, stderr = job.communicate(timeout=300)
+    finally:
+        if job.poll() is None:  # a hung restart must not outlive the test
+            for pid in _children(job.pid) + [job.pid]:
+                os.kill(pid, signal.SIGKILL)
     assert job.returncode == 0, stderr[-3000:]
     assert re.search(r"steps [1-9][0-9]*->40", stderr), stderr[-3000:]  # the second attempt resumed, it did not start over
     payload = ckpt.read(last)

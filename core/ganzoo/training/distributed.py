@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -38,6 +39,7 @@ class Distributed:
 
 
 SINGLE = Distributed(0, 0, 1)
+_TIMEOUT = timedelta(minutes=30)  # torch's own default for joining a process group
 
 
 def from_environment() -> Distributed:
@@ -59,8 +61,25 @@ def setup(device: torch.device) -> tuple[Distributed, torch.device]:
     if device.type == "mps":
         raise ConfigError("distributed training needs CUDA devices or CPUs (gloo), not Apple MPS")
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend, store=_attempt_store(place), rank=place.rank, world_size=place.world)
     return place, device
+
+
+def _attempt_store(place: Distributed) -> dist.Store:
+    """The rendezvous store, with a namespace of its own for each torchrun restart.
+
+    torchrun keeps one TCPStore alive across ``--max-restarts`` attempts (it shares its
+    rendezvous store with the workers), and torch's env:// rendezvous no longer prefixes
+    keys by attempt: restarted workers could read the addresses that the killed ones
+    published and fail in "Gloo connectFullMesh ... Connection refused" or hang
+    (pytorch/pytorch#135712). Keys here live under the restart count, which every worker
+    of a single-node job shares. (Multi-node elastic jobs: see docs/scaling.md.)
+    """
+    address, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+    shared = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
+    store = dist.TCPStore(address, port, place.world, is_master=not shared and place.rank == 0, timeout=_TIMEOUT)
+    return dist.PrefixStore(f"ganzoo/attempt_{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}", store)
 
 
 class LossStep(nn.Module):
