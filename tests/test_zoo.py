@@ -14,6 +14,7 @@ import ganzoo
 from ganzoo.build import build_model, load_data
 from ganzoo.data import read_idx
 from ganzoo.data.idx import BUNDLED
+from offline_sets import trusting_checksums, write_celeba, write_cifar10, write_folder, write_lsun
 
 REGISTRY = ganzoo.load_registry()
 SMALL_TRAIN = ["train.batch_size=2", "train.log_every=1", "train.sample_every=0", "train.checkpoint_every=0",
@@ -21,13 +22,23 @@ SMALL_TRAIN = ["train.batch_size=2", "train.log_every=1", "train.sample_every=0"
 PUBLIC_PAIRS = ("facades", "cityscapes", "maps", "edges2shoes")
 
 
-def small_overrides(entry: ganzoo.ZooEntry) -> list[str]:
-    """Tiny networks and data for any entry: the tiny options its model's and dataset's specs give."""
+def small_overrides(entry: ganzoo.ZooEntry, data_dir: Path | None = None) -> list[str]:
+    """Tiny networks and data for any entry: the tiny options its model's and dataset's specs
+    give; a dataset read from a folder the user names gets the generated one in ``data_dir``."""
     model, data = REGISTRY.spec("model", entry.model), REGISTRY.spec("dataset", entry.dataset)
     phases = [p.name for p in getattr(model.build, "phases", ())]
     steps = [f"train.phase_steps={json.dumps({name: 1 for name in phases})}", "train.steps=0"] if len(phases) > 1 else []
+    folder = []
+    if data_dir and "path" in {f.name for f in dataclasses.fields(data.config)} and not entry.dataset_options.get("path"):
+        folder = [f"dataset_options.path={data_dir / 'my-images'}"]
     return ([f"model_options.{k}={json.dumps(v)}" for k, v in model.tiny_options.items()]
-            + [f"dataset_options.{k}={json.dumps(v)}" for k, v in data.tiny_options.items()] + SMALL_TRAIN + steps)
+            + [f"dataset_options.{k}={json.dumps(v)}" for k, v in data.tiny_options.items()] + folder + SMALL_TRAIN + steps)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _generated_sets_pass_checksums():
+    with trusting_checksums():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +63,10 @@ def offline_data(tmp_path_factory) -> Path:
             write_aligned(root / "pix2pix" / name / split, n=4, size=40)
     for split in ("train", "valid"):  # DIV2K's layout, with generated photographs
         write_aligned(root / "DIV2K" / f"DIV2K_{split}_HR", n=3, size=40)
+    write_folder(root / "my-images", {"cats": 3, "dogs": 3})  # a user's folder, one subfolder per class
+    write_cifar10(root)
+    write_celeba(root)
+    write_lsun(root)
     for split in ("train", "val"):  # CUB's layout: images/CLASS/NAME.jpg with text_c10/CLASS/NAME.txt
         write_aligned(root / "cub" / split / "images" / "001.Bird", n=3, size=20)
         (root / "cub" / split / "text_c10" / "001.Bird").mkdir(parents=True)
@@ -73,7 +88,7 @@ def write_aligned(folder: Path, n: int, size: int, seed: int = 0) -> None:
 
 @pytest.mark.parametrize("name", sorted(REGISTRY.entries))
 def test_every_entry_trains_two_steps_and_previews(name, offline_data, tmp_path):
-    overrides = small_overrides(REGISTRY.entry(name))
+    overrides = small_overrides(REGISTRY.entry(name), offline_data)
     run = ganzoo.train(name, overrides=overrides, registry=REGISTRY, run_dir=tmp_path / "run", device="cpu", data_dir=offline_data)
     assert run.status == "finished" and run.step == run.total_steps >= 2
     preview = run.sample_fixed()

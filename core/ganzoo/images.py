@@ -55,11 +55,11 @@ def image_files(path: str | Path) -> list[Path]:
 MAX_PIXELS = 89_478_485  # Pillow's own warning threshold (a 9459 x 9459 image); above it, refused
 
 
-def read_image(path: str | Path, channels: int = 3) -> Tensor:
+def read_image(path: str | Path, channels: int = 3, background: tuple[int, int, int] = (255, 255, 255)) -> Tensor:
     """(channels, H, W) uint8 from a PNG, JPEG, ... file (1: grayscale, 3: RGB).
 
     16-bit images are scaled to 8 bits (not clipped), palette images expanded to their
-    colours, transparent pixels composed over white. A damaged, unreadable or oversized
+    colours, transparent pixels composed over ``background``. A damaged, unreadable or oversized
     (decompression bomb) file is a one-line :class:`DataError` that names it.
     """
     from PIL import Image, UnidentifiedImageError
@@ -69,7 +69,7 @@ def read_image(path: str | Path, channels: int = 3) -> Tensor:
             if img.width * img.height > MAX_PIXELS:
                 raise DataError(f"{path} is {img.width}x{img.height} pixels, more than the {MAX_PIXELS:,} ganzoo reads: "
                                 "downscale it first")
-            pixels = np.asarray(_to_8bit(img, "L" if channels == 1 else "RGB"))
+            pixels = np.asarray(_to_8bit(img, "L" if channels == 1 else "RGB", background))
     except FileNotFoundError:
         raise DataError(f"missing image {path}") from None
     except IsADirectoryError:
@@ -80,8 +80,9 @@ def read_image(path: str | Path, channels: int = 3) -> Tensor:
     return t[None] if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
 
 
-def _to_8bit(img, mode: str):  # type: ignore[no-untyped-def]
-    """A PIL image in ``mode`` ("L" or "RGB"), 8 bits a channel, whatever it was stored as."""
+def _to_8bit(img, mode: str, background: tuple[int, int, int] = (255, 255, 255)):  # type: ignore[no-untyped-def]
+    """A PIL image in ``mode`` ("L" or "RGB"), 8 bits a channel, whatever it was stored as;
+    transparency is composed over ``background``."""
     from PIL import Image
 
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit (or 32-bit) grey: scale, do not clip at 255
@@ -91,8 +92,7 @@ def _to_8bit(img, mode: str):  # type: ignore[no-untyped-def]
     if img.mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
     if img.mode in ("RGBA", "LA", "PA"):
-        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(background, img.convert("RGBA"))
+        img = Image.alpha_composite(Image.new("RGBA", img.size, (*background, 255)), img.convert("RGBA"))
     return img.convert(mode)
 
 

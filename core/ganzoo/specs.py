@@ -86,6 +86,7 @@ class DatasetSpec:
     description: str = ""
     splits: tuple[str, ...] = ("train",)
     tiny_options: dict[str, Any] = field(default_factory=dict)  # a few small items, for registry-driven tests
+    features: str = ""  # the feature extractor `ganzoo evaluate --features auto` uses ("": ganzoo chooses by the data)
 
     @property
     def eval_split(self) -> str | None:

@@ -1,73 +1,22 @@
-"""The built-in datasets plugin: MNIST, Fashion-MNIST and the bundled 5,000-digit MNIST.
+"""The built-in datasets plugin: digits, your own image folders, colour photographs, emoji.
 
-``mnist`` and ``fashion-mnist`` are the full training sets through torchvision's loaders,
-kept in ``DATA_DIR/MNIST/raw`` and ``DATA_DIR/FashionMNIST/raw`` (downloaded there when
-online). ``mnist-5k`` is the 5,000 real digits (500 of each class) shipped with ganzoo
-(``ganzoo.plugin.bundled_mnist``), so the quick start and the tests run offline.
+- ``digits``: ``mnist-5k`` (bundled, offline), ``mnist``, ``fashion-mnist``;
+- ``folder``: ``image-folder``, any folder tree of your images;
+- ``photos``: ``cifar10``, ``celeba``, ``lsun`` through torchvision's loaders;
+- ``emoji``: ``noto-emoji``, 3,583 colour emoji bundled at 32 x 32 (offline).
+
+docs/datasets.md describes each: its layout, options, licence and citation.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-from dataclasses import dataclass
-from pathlib import Path
-
-import torch
-
-from ganzoo.plugin import DataError, DatasetSpec, ImageData, bundled_mnist, check_range, hookimpl, resize_images
+from ganzoo.plugin import DatasetSpec, hookimpl
+from ganzoo_datasets.digits import FASHION_CLASSES, MNIST_CLASSES, DigitsConfig, torchvision_digits, load_mnist_5k
+from ganzoo_datasets.emoji import EmojiConfig, load_emoji
+from ganzoo_datasets.folder import FolderConfig, load_folder
+from ganzoo_datasets.photos import LSUNConfig, PhotoConfig, load_celeba, load_cifar10, load_lsun
 
 GANZOO_API = 1
-MNIST_CLASSES = tuple(str(i) for i in range(10))
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-
-
-@dataclass(frozen=True)
-class DigitsConfig:
-    image_size: int = 0  # resize to image_size x image_size (0: keep 28 x 28)
-    limit: int = 0  # use only the first `limit` images (0: all), e.g. for smoke tests
-    download: bool = True  # download the full sets when missing (needs internet)
-
-    def __post_init__(self) -> None:
-        check_range("dataset_options.image_size", self.image_size, 0, 1024)
-        check_range("dataset_options.limit", self.limit, 0)
-
-
-def _finish(images: torch.Tensor, labels: torch.Tensor, config: DigitsConfig, classes: tuple[str, ...]) -> ImageData:
-    """(N, 28, 28) uint8 + labels -> ImageData, limited and resized as configured."""
-    if config.limit:
-        images, labels = images[: config.limit], labels[: config.limit]
-    images = images.unsqueeze(1)  # (N, 1, 28, 28)
-    if config.image_size:
-        images = resize_images(images, config.image_size)
-    return ImageData({"image": images.contiguous(), "label": labels.long()}, num_classes=len(classes), class_names=classes)
-
-
-def load_mnist_5k(config: DigitsConfig, root: Path, split: str = "train") -> ImageData:
-    return _finish(*bundled_mnist(), config, MNIST_CLASSES)
-
-
-def _torchvision_set(cls_name: str, classes: tuple[str, ...]):
-    def load(config: DigitsConfig, root: Path, split: str = "train") -> ImageData:
-        import torchvision
-
-        cls = getattr(torchvision.datasets, cls_name)
-        raw = root / cls_name / "raw"
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                dataset = cls(str(root), train=split == "train", download=config.download)
-        except RuntimeError as e:
-            tried = "the download failed (no internet?)" if config.download else "download is off"
-            part = "train" if split == "train" else "t10k"
-            files = ", ".join(url.rsplit("/", 1)[-1] for url, _ in cls.resources if part in url)
-            raise DataError(
-                f"{cls_name} is not in {raw} and {tried}: put {files} there "
-                f"(or pass --data-dir), or train on the bundled subset with 'ganzoo run dcgan-mnist-5k'"
-            ) from (None if "not found" in str(e) or "download" in str(e).lower() else e)
-        return _finish(dataset.data, dataset.targets, config, classes)
-
-    return load
-
 
 TINY = {"limit": 64}
 
@@ -77,8 +26,18 @@ def ganzoo_register_datasets() -> list[DatasetSpec]:
     return [
         DatasetSpec("mnist-5k", load_mnist_5k, DigitsConfig, "5,000 real MNIST digits (500 per class) bundled with ganzoo; offline",
                     tiny_options=TINY),
-        DatasetSpec("mnist", _torchvision_set("MNIST", MNIST_CLASSES), DigitsConfig, "MNIST, 60,000 training digits (torchvision; downloads)",
+        DatasetSpec("mnist", torchvision_digits("MNIST", MNIST_CLASSES), DigitsConfig, "MNIST, 60,000 training digits (torchvision; downloads)",
                     ("train", "test"), tiny_options=TINY),
-        DatasetSpec("fashion-mnist", _torchvision_set("FashionMNIST", FASHION_CLASSES), DigitsConfig,
+        DatasetSpec("fashion-mnist", torchvision_digits("FashionMNIST", FASHION_CLASSES), DigitsConfig,
                     "Fashion-MNIST, 60,000 training images (torchvision; downloads)", ("train", "test"), tiny_options=TINY),
+        DatasetSpec("image-folder", load_folder, FolderConfig, "your own images: a folder tree (class subfolders give labels); "
+                    "--set dataset_options.path=DIR", ("train", "test"), tiny_options={"image_size": 16}),
+        DatasetSpec("noto-emoji", load_emoji, EmojiConfig, "3,583 colour Noto Emoji (Apache-2.0) bundled at 32x32, labelled by "
+                    "emoji group; offline", ("train", "test"), tiny_options=TINY, features="domain"),
+        DatasetSpec("cifar10", load_cifar10, PhotoConfig, "CIFAR-10, 50,000 32x32 colour images of 10 classes (torchvision; "
+                    "downloads)", ("train", "test"), tiny_options=TINY),
+        DatasetSpec("celeba", load_celeba, PhotoConfig, "CelebA, 202,599 aligned faces, centre-cropped (torchvision; put the "
+                    "files in DATA_DIR/celeba when its download fails)", ("train", "val", "test"), tiny_options=TINY),
+        DatasetSpec("lsun", load_lsun, LSUNConfig, "an LSUN scene category from its LMDB (default bedroom; needs "
+                    "ganzoo[lsun])", ("train", "val"), tiny_options=TINY),
     ]

@@ -26,6 +26,11 @@ def _order(n: int, seed: int, epoch: int) -> Tensor:
     return torch.randperm(n, generator=g)
 
 
+def item_rng(seed: int, epoch: int, position: int) -> torch.Generator:
+    """The generator of the item at ``position`` of epoch ``epoch``'s order (its augmentation)."""
+    return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 10_000_019 + position) % 2**63)
+
+
 def _check_batch_size(batch_size: int, n: int) -> None:
     if batch_size > n:
         raise DataError(f"batch_size {batch_size} is larger than the dataset ({n} items)")
@@ -74,6 +79,7 @@ class DeviceBatches(_Batches):
     def __init__(self, data: ImageData, batch_size: int, device: torch.device, seed: int, rank: int = 0, world: int = 1) -> None:
         _check_batch_size(batch_size * world, len(data))
         self.tensors = {k: t.to(device) for k, t in data.tensors.items()}
+        self.augment = data.augment
         self.n, self.batch_size, self.device, self.seed = len(data), batch_size, device, seed
         self.rank, self.world = rank, world
         self.batches_per_epoch = self.n // (batch_size * world)
@@ -85,7 +91,10 @@ class DeviceBatches(_Batches):
             self._order = _order(self.n, self.seed, self.epoch).to(self.device)
         start = (self.index * self.world + self.rank) * self.batch_size  # this process's share of the global batch
         idx = self._order[start : start + self.batch_size]
-        return {k: to_model_range(t.index_select(0, idx)) for k, t in self.tensors.items()}
+        batch = {k: t.index_select(0, idx) for k, t in self.tensors.items()}
+        if self.augment is not None:
+            batch = self.augment(batch, [item_rng(self.seed, self.epoch, start + j) for j in range(self.batch_size)])
+        return {k: to_model_range(t) for k, t in batch.items()}
 
     def _reset(self) -> None:
         self._order = None
@@ -144,8 +153,7 @@ class _Positions(torch.utils.data.Dataset):
         epoch, pos = key
         if self._order is None or self._order[0] != epoch:
             self._order = (epoch, _order(len(self.data), self.seed, epoch))
-        rng = torch.Generator().manual_seed(((self.seed * 1_000_003 + epoch) * 10_000_019 + pos) % 2**63)
-        return self.data.item(int(self._order[1][pos]), rng)
+        return self.data.item(int(self._order[1][pos]), item_rng(self.seed, epoch, pos))
 
 
 class _Schedule:
@@ -244,6 +252,8 @@ def gather(data: Dataset, idx: Tensor, device: torch.device) -> dict[str, Tensor
     :class:`UnpairedData`, item ``i mod n`` of each domain)."""
     if isinstance(data, ImageData):
         batch = {k: t[idx] for k, t in data.tensors.items()}
+        if data.augment is not None:
+            batch = data.augment(batch, None)
     elif isinstance(data, UnpairedData):
         batch = {k: t[idx % n] for domain, n in zip(data.domains, data.lengths) for k, t in domain.items()}
     else:

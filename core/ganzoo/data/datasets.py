@@ -16,6 +16,7 @@ becomes float in [-1, 1] in a batch; other tensors are passed as they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -33,14 +34,26 @@ def _info(tensors: dict[str, Tensor], num_classes: int = 0, vocabulary: tuple[st
                     text_dim=text_dim)
 
 
+Augment = Callable[[dict[str, Tensor], "list[torch.Generator] | None"], dict[str, Tensor]]
+
+
 @dataclass
 class ImageData:
-    """A dataset held in memory as tensors with a common first dimension (aligned items)."""
+    """A dataset held in memory as tensors with a common first dimension (aligned items).
+
+    ``augment(batch, rngs)``, when given, turns a gathered batch of uint8 tensors into what
+    the model sees: with one generator per item (training: item ``i`` draws its random
+    crop or flip from ``rngs[i]``, the generator an :class:`ItemData` item at the same
+    position gets) or ``None`` (evaluation and previews: the plain, deterministic view).
+    The stored images may be larger than the augmented ones; :attr:`info` describes the
+    latter.
+    """
 
     tensors: dict[str, Tensor]
     num_classes: int = 0
     class_names: tuple[str, ...] = ()
     vocabulary: tuple[str, ...] = ()  # captioned data: token id i + 2 is vocabulary[i] (0 pads, 1 is unknown)
+    augment: Augment | None = None
 
     def __post_init__(self) -> None:
         if "image" not in self.tensors:
@@ -54,9 +67,14 @@ class ImageData:
     def __len__(self) -> int:
         return self.tensors["image"].shape[0]
 
+    def plain(self, n: int | None = None) -> dict[str, Tensor]:
+        """The first ``n`` items (all by default) as the model sees them without augmentation."""
+        tensors = {k: t[:n] for k, t in self.tensors.items()}
+        return tensors if self.augment is None else self.augment(tensors, None)
+
     @property
     def info(self) -> DataInfo:
-        return _info(self.tensors, self.num_classes, self.vocabulary)
+        return _info(self.plain(1), self.num_classes, self.vocabulary)
 
 
 @dataclass

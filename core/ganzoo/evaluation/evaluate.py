@@ -66,10 +66,11 @@ def evaluate_samples(loaded: LoadedModel, registry: Registry, *, split: str | No
     entry, model = loaded.entry, loaded.model
     translator = model.capabilities.direction(direction) if model.capabilities.translates else None
     key = translator.target if translator else "image"
-    split = split or registry.spec("dataset", entry.dataset).eval_split or "train"
+    dataset = registry.spec("dataset", entry.dataset)
+    split = split or dataset.eval_split or "train"
     data = load_data(registry, entry, data_dir, split)
     dev = next(model.parameters()).device
-    name = default_features(data.info, data) if features == "auto" else features
+    name = (dataset.features or default_features(data.info, data)) if features == "auto" else features
     extractor = build_features(name, FeatureContext(entry, registry, Path(data_dir) if data_dir else None,
                                                     Path(weights) if weights else None, dev))
     t0 = time.perf_counter()

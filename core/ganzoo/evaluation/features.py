@@ -213,9 +213,9 @@ def train_domain_features(entry: ZooEntry, registry: Registry, data_dir: Path | 
     if not hasattr(data, "tensors") or "label" not in data.tensors:
         raise ConfigError(f"dataset '{entry.dataset}' is streamed from files: the domain feature network is for small "
                           "in-memory sets; use --features inception-v3")
-    images = to_model_range(data.tensors["image"])
+    plain = data.plain()
     t0 = time.perf_counter()
-    net, accuracy = train_domain_net(images, data.tensors["label"].long(), info.num_classes, epochs=epochs)
+    net, accuracy = train_domain_net(to_model_range(plain["image"]), plain["label"].long(), info.num_classes, epochs=epochs)
     meta = {"dataset": entry.dataset, "options": json.dumps(entry.dataset_options, sort_keys=True, default=str), "split": "train",
             "channels": info.channels, "num_classes": info.num_classes, "epochs": epochs, "held_out_accuracy": accuracy,
             "train_seconds": round(time.perf_counter() - t0, 1)}
