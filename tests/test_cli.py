@@ -38,7 +38,7 @@ def test_list_shows_entries_with_model_dataset_plugin(tmp_path):
     row = next(line for line in result.stdout.splitlines() if line.split()[:1] == ["dcgan-mnist-5k"])
     assert row.split()[1:4] == ["dcgan", "mnist-5k", "dcgan"]
     assert "cdcgan-mnist-5k" in result.stdout and "dcgan-fashion-mnist" in result.stdout
-    filtered = ganzoo("list", "cdcgan-*", cwd=tmp_path)
+    filtered = ganzoo("list", "cdcgan-mnist*", cwd=tmp_path)
     names = [line.split()[0] for line in filtered.stdout.splitlines()[1:] if line.strip()]
     assert names == ["cdcgan-mnist", "cdcgan-mnist-5k"]
 

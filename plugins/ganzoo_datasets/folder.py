@@ -225,7 +225,7 @@ def decode_all(root: Path, files: list[Path], config: FolderConfig, out: np.ndar
 
 
 def _cache_key(root: Path, files: list[Path], config: FolderConfig) -> str:
-    stats = [(str(p.relative_to(root)), *(lambda s: (s.st_size, s.st_mtime_ns))(p.stat())) for p in files]
+    stats = [(str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
     shaping = {k: getattr(config, k) for k in ("labels", "channels", "background", "small", "max_bad", "limit")}
     blob = json.dumps({"version": CACHE_VERSION, "root": str(root.resolve()), "load": config.load, "options": shaping,
                        "files": stats}, sort_keys=True)
@@ -312,9 +312,16 @@ class StreamedFolder(ItemData):
         for step in range(len(self.files)):
             path = self.files[(index + step) % len(self.files)]
             try:
-                return decode(path, self.config)[0]
+                image, upsampled = decode(path, self.config)
+            except TooSmall:
+                raise
             except DataError as e:
                 warnings.warn(f"skipped an unreadable image: {e}", GanzooWarning, stacklevel=2)
+                continue
+            if upsampled:
+                warnings.warn(f"images smaller than {self.config.load}x{self.config.load} are upsampled; "
+                              "dataset_options.small=refuse refuses them", GanzooWarning, stacklevel=2)
+            return image
         raise DataError(f"no image in {self.root} can be read")
 
     def item(self, index: int, rng: torch.Generator | None) -> dict[str, Tensor]:
