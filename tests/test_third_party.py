@@ -55,11 +55,19 @@ def test_wgan_gp_plugin_installs_lists_trains_and_uninstalls(tmp_path):
         assert made["loss"]["plugin"] == "wgan_gp" and made["dataset"]["distribution"] == "ganzoo"
         own = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests"), cwd=tmp_path)
         assert own.returncode == 0, own.stdout[-2000:]
+        exported = ganzoo_cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "export"), cwd=tmp_path)
+        assert exported.returncode == 0, exported.stderr
+        for source, out in ((tmp_path / "run", "from-run.png"), (tmp_path / "export", "from-export.png")):
+            drawn = ganzoo_cli("sample", str(source), "--n", "8", "--seed", "3", "--out", str(tmp_path / out), cwd=tmp_path)
+            assert drawn.returncode == 0, drawn.stderr
+        assert (tmp_path / "from-run.png").read_bytes() == (tmp_path / "from-export.png").read_bytes()  # bit for bit
     finally:
         pip("uninstall", "-y", "ganzoo-wgan-gp", cwd=tmp_path)
     gone = ganzoo_cli("sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.png"), cwd=tmp_path)
     assert gone.returncode == 2 and gone.stderr.count("\n") == 1
     assert "model 'wgan-gp-dcgan' from plugin 'wgan_gp' of ganzoo-wgan-gp 0.1.0, which is not installed here: pip install ganzoo-wgan-gp" in gone.stderr
+    gone = ganzoo_cli("sample", str(tmp_path / "export"), "--out", str(tmp_path / "s.png"), cwd=tmp_path)  # an export too
+    assert gone.returncode == 2 and "pip install ganzoo-wgan-gp" in gone.stderr and gone.stderr.count("\n") == 1
 
 
 CYCLEGAN = ROOT / "examples" / "ganzoo-cyclegan"
@@ -87,6 +95,12 @@ def test_cyclegan_plugin_installs_lists_trains_translates_resumes_and_uninstalls
             done = ganzoo_cli("translate", str(tmp_path / "run"), str(tmp_path / "digit.png"), "--direction", direction,
                               "--out", str(tmp_path / f"{direction}.png"), cwd=tmp_path)
             assert done.returncode == 0 and f"translated ({direction})" in done.stderr, done.stderr
+        exported = ganzoo_cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "export"), cwd=tmp_path)
+        assert exported.returncode == 0, exported.stderr
+        again = ganzoo_cli("translate", str(tmp_path / "export"), str(tmp_path / "digit.png"), "--direction", "b2a",
+                           "--out", str(tmp_path / "b2a-export.png"), cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert (tmp_path / "b2a-export.png").read_bytes() == (tmp_path / "b2a.png").read_bytes()  # the export translates alike
         wrong = ganzoo_cli("translate", str(tmp_path / "run"), str(tmp_path / "digit.png"), "--direction", "x", "--out", "o.png", cwd=tmp_path)
         assert wrong.returncode == 2 and "unknown direction 'x'" in wrong.stderr and wrong.stderr.count("\n") == 1
         scored = ganzoo_cli("evaluate", str(tmp_path / "run"), "--batches", "1", cwd=tmp_path)

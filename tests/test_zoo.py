@@ -20,17 +20,18 @@ REGISTRY = ganzoo.load_registry()
 SMALL_TRAIN = ["train.batch_size=2", "train.log_every=1", "train.sample_every=0", "train.checkpoint_every=0",
                "train.grid_size=4", "train.steps=2", "train.epochs=0", "train.eval_batches=1"]
 PUBLIC_PAIRS = ("facades", "cityscapes", "maps", "edges2shoes")
+USER_FOLDERS = {"image-folder": "my-images"}  # datasets of a folder the user names: the generated folder they get here
 
 
 def small_overrides(entry: ganzoo.ZooEntry, data_dir: Path | None = None) -> list[str]:
     """Tiny networks and data for any entry: the tiny options its model's and dataset's specs
-    give; a dataset read from a folder the user names gets the generated one in ``data_dir``."""
+    give; a dataset of a folder the user names gets the generated one in ``data_dir``."""
     model, data = REGISTRY.spec("model", entry.model), REGISTRY.spec("dataset", entry.dataset)
     phases = [p.name for p in getattr(model.build, "phases", ())]
     steps = [f"train.phase_steps={json.dumps({name: 1 for name in phases})}", "train.steps=0"] if len(phases) > 1 else []
     folder = []
-    if data_dir and "path" in {f.name for f in dataclasses.fields(data.config)} and not entry.dataset_options.get("path"):
-        folder = [f"dataset_options.path={data_dir / 'my-images'}"]
+    if data_dir and entry.dataset in USER_FOLDERS and not entry.dataset_options.get("path"):
+        folder = [f"dataset_options.path={data_dir / USER_FOLDERS[entry.dataset]}"]
     return ([f"model_options.{k}={json.dumps(v)}" for k, v in model.tiny_options.items()]
             + [f"dataset_options.{k}={json.dumps(v)}" for k, v in data.tiny_options.items()] + folder + SMALL_TRAIN + steps)
 
@@ -103,6 +104,27 @@ def test_every_entry_trains_two_steps_and_previews(name, offline_data, tmp_path)
         images = ganzoo.sample(loaded, n=3, **caption)
         assert images.shape == (3, loaded.info.channels, loaded.info.height, loaded.info.width)
         assert torch.isfinite(images).all()
+    assert_export_round_trip(loaded, tmp_path / "export")
+
+
+def assert_export_round_trip(loaded, folder: Path) -> None:
+    """The exported folder holds the inference weights only and gives the checkpoint's outputs, bit for bit."""
+    ganzoo.export(loaded.path, folder, registry=REGISTRY)
+    again = ganzoo.load_checkpoint(folder, registry=REGISTRY, device="cpu")
+    assert again.entry.to_dict() == loaded.entry.to_dict() and again.step == loaded.step
+    from safetensors import safe_open
+
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        stored = {key.split(".")[0] for key in f.keys()}
+    assert not stored & set(loaded.model.named_networks("discriminator"))  # no discriminator, no optimizer state
+    caps = loaded.model.capabilities
+    if caps.translates:
+        for direction in caps.directions:
+            x = torch.rand(2, *loaded.info.shape(direction.source), generator=torch.Generator().manual_seed(0)) * 2 - 1
+            assert torch.equal(ganzoo.translate(loaded, x, direction=direction.name), ganzoo.translate(again, x, direction=direction.name))
+    else:
+        caption = {"text": "a small thing"} if loaded.info.vocabulary else {}
+        assert torch.equal(ganzoo.sample(loaded, n=4, seed=5, **caption), ganzoo.sample(again, n=4, seed=5, **caption))
 
 
 @pytest.mark.parametrize("model", sorted(REGISTRY.models))

@@ -16,7 +16,8 @@ from ganzoo.errors import CheckpointError, ConfigError, DataError, GanzooError, 
 
 # the rest is imported on first use (PEP 562): `ganzoo --version` and `--help` need neither torch nor a plugin
 _LAZY = {
-    **dict.fromkeys(("evaluate", "list_entries", "load_checkpoint", "load_entry", "sample", "train", "translate"), "ganzoo.api"),
+    **dict.fromkeys(("evaluate", "export", "list_entries", "load_checkpoint", "load_entry", "load_pretrained", "push", "sample",
+                    "train", "translate"), "ganzoo.api"),
     **dict.fromkeys(("CommandSpec", "DataInfo", "DatasetSpec", "LossSpec", "ModelSpec", "TrainConfig", "ZooEntry"), "ganzoo.specs"),
     **dict.fromkeys(("GANLoss", "GANModel", "ImageData", "ItemData", "Phase", "StepOutput", "UnpairedData", "hookimpl",
                      "save_images"), "ganzoo.plugin"),
@@ -35,6 +36,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CheckpointError", "CommandSpec", "ConfigError", "DataError", "DataInfo", "DatasetSpec", "GANLoss", "GANModel",
     "GanzooError", "ImageData", "ItemData", "LossSpec", "ModelSpec", "NonFiniteLossError", "Phase", "PluginError", "StepOutput",
-    "TrainConfig", "UnpairedData", "ZooEntry", "__version__", "evaluate", "hookimpl", "list_entries", "load_checkpoint",
+    "TrainConfig", "UnpairedData", "ZooEntry", "__version__", "evaluate", "export", "hookimpl", "list_entries", "load_checkpoint", "load_pretrained", "push",
     "load_entry", "load_registry", "sample", "save_images", "train", "translate",
 ]

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import fnmatch
+import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -100,12 +101,72 @@ def _override_list(overrides: Any) -> list[str]:
 
 def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str | Path | None = None,
                     registry: Registry | None = None) -> LoadedModel:
-    """The trained model of a checkpoint, run directory or entry name (its newest run), in
-    eval mode, its generators holding their moving averages when the run kept them."""
+    """The trained model of a checkpoint, a run directory, an entry name (its newest run),
+    an exported folder or a Hub reference (``hf://owner/name[@revision]``), in eval mode,
+    its generators holding their moving averages when the run kept them."""
+    from ganzoo import exported, hub
+
     if not isinstance(source, (str, Path)):
-        raise ConfigError(f"a checkpoint is a path, a run directory or an entry name, not {type(source).__name__}")
+        raise ConfigError(f"a checkpoint is a path, a run directory, an exported folder, hf://owner/name or an entry name, "
+                          f"not {type(source).__name__}")
     registry = registry or load_registry()
+    if hub.is_reference(source):
+        return exported.load_export(registry, hub.download(str(source)), select_device(device))
+    if exported.is_export(Path(source)):
+        return exported.load_export(registry, Path(source), select_device(device))
     return checkpoints.load_for_sampling(registry, checkpoints.resolve(source, runs_dir), select_device(device))
+
+
+def load_pretrained(name: str | Path, *, device: str = "auto", registry: Registry | None = None,
+                    zoo_files: Sequence[str | Path] = ()) -> LoadedModel:
+    """A trained model ready to sample or translate, in the spirit of ``timm.create_model(name,
+    pretrained=True)``: ``name`` is a zoo entry with published weights (downloaded once
+    through the Hugging Face cache and checked against the SHA-256 the entry pins), or
+    anything :func:`load_checkpoint` takes (``hf://...``, an exported folder, a run)."""
+    from ganzoo import exported, hub
+
+    registry = registry or load_registry(zoo_files)
+    status = registry.entries.get(str(name))
+    if status is None:
+        return load_checkpoint(name, device=device, registry=registry)
+    entry = load_entry(str(name), registry=registry)
+    if not entry.pretrained:
+        raise ConfigError(f"entry '{name}' names no published weights: train it with 'ganzoo run {name}', or load "
+                          "a run, an exported folder or hf://owner/name")
+    folder = hub.download(entry.pretrained["weights"])
+    return exported.load_export(registry, folder, select_device(device), expected_sha256=entry.pretrained["sha256"])
+
+
+def export(source: str | Path, out: str | Path, *, discriminator: bool = False, license: str = "other", onnx: bool = False,
+           device: str = "cpu", runs_dir: str | Path | None = None, registry: Registry | None = None) -> Path:
+    """Write a trained model as a self-contained folder (``model.safetensors``, ``config.json``,
+    a ``README.md`` model card, ``samples.png``); see :mod:`ganzoo.exported`. Its path."""
+    from ganzoo.exported import export_model
+
+    registry = registry or load_registry()
+    loaded = load_checkpoint(source, device=device, runs_dir=runs_dir, registry=registry)
+    return export_model(loaded, Path(out), registry, discriminator=discriminator, license=license, onnx=onnx)
+
+
+def push(source: str | Path, repo: str, *, private: bool = False, message: str = "", revision: str | None = None,
+         runs_dir: str | Path | None = None, registry: Registry | None = None) -> str:
+    """Upload an exported folder (a run or checkpoint is exported first) to the Hub as
+    ``repo`` (``owner/name``); the commit's URL."""
+    import tempfile
+
+    from ganzoo import exported, hub
+
+    hub.parse(hub.PREFIX + repo)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(source)
+        if not exported.is_export(folder):
+            folder = export(source, Path(tmp) / "export", runs_dir=runs_dir, registry=registry)
+        else:
+            folder = Path(shutil.copytree(folder, Path(tmp) / "export"))
+        card = folder / exported.CARD
+        if card.is_file():  # the card's loading examples name the repository they are pushed to
+            card.write_text(card.read_text().replace("hf://OWNER/NAME", f"hf://{repo}"))
+        return hub.upload(folder, repo, private=private, message=message, revision=revision)
 
 
 def translation_scale(loaded: LoadedModel, direction: str | None = None) -> int:
@@ -169,8 +230,12 @@ def sample(
         condition = embeddings[torch.arange(n, device=dev) % len(texts)]
     elif caps.condition == "text":
         raise ConfigError(f"model '{loaded.entry.model}' draws images for captions: pass --text \"...\" or --captions FILE")
-    rng = torch.Generator(device=dev).manual_seed(seed) if seed is not None else None
-    return model.sample(n, condition, rng=rng).float()
+    if seed is None:
+        return model.sample(n, condition).float()
+    rng = torch.Generator(device=dev).manual_seed(seed)
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        torch.manual_seed(seed)  # randomness inside the networks (conditioning augmentation, dropout) repeats too
+        return model.sample(n, condition, rng=rng).float()
 
 
 @torch.no_grad()
@@ -233,7 +298,7 @@ def evaluate(
     loaded = _loaded(source, device, runs_dir, registry)
     section, record = evaluate_model(loaded, registry, split=split, batch_size=batch_size, limit=limit, samples=samples,
                                      features=features, weights=weights, seed=seed, data_dir=data_dir, direction=direction)
-    if write:
+    if write and loaded.run_dir is not None:  # an export is never written to (it may be the Hub's cache)
         update_metrics(loaded.run_dir, section, record)
         write_report(loaded.run_dir)
     return record

@@ -312,12 +312,15 @@ class LoadedModel:
     entry: ZooEntry
     model: GANModel
     step: int
-    path: Path  # the checkpoint file
+    path: Path  # the checkpoint file, or an export's weights file
     info: DataInfo  # the shape of the data it was trained on
+    provenance: dict[str, Any] = dataclasses.field(default_factory=dict)  # the plugins that provide model, data, loss
+    exported: bool = False  # loaded from an exported folder (no run directory)
 
     @property
-    def run_dir(self) -> Path:
-        return run_dir_of(self.path)
+    def run_dir(self) -> Path | None:
+        """The run directory of a checkpoint; None for an export."""
+        return None if self.exported else run_dir_of(self.path)
 
 
 def load_for_sampling(registry: Registry, path: Path, device: torch.device) -> LoadedModel:
@@ -337,4 +340,4 @@ def load_for_sampling(registry: Registry, path: Path, device: torch.device) -> L
         raise CheckpointError(f"{path} does not match model '{entry.model}' ({str(e).splitlines()[0]})") from None
     model.set_phase(payload.get("phase") or model.phases[0].name)
     model.eval()
-    return LoadedModel(entry, model, int(payload["step"]), path, info)
+    return LoadedModel(entry, model, int(payload["step"]), path, info, provenance=payload.get("provenance") or {})

@@ -70,7 +70,27 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
     p.add_argument("--text", help="caption to draw (text-conditional models)")
     p.add_argument("--captions", type=Path, metavar="FILE", help="a file of captions, one a line, cycled over the samples")
     p.add_argument("--seed", type=int, help="seed for reproducible samples")
+    p.add_argument("--pretrained", action="store_true", help="the entry's published weights (downloaded once, checksum verified)")
     p.add_argument("--device", default="auto")
+    p.add_argument("--runs-dir", type=Path)
+    _common(p)
+
+    p = sub.add_parser("export", help="write a trained model as a folder to share: model.safetensors, config.json, model card")
+    p.add_argument("source", metavar="RUN-or-CHECKPOINT")
+    p.add_argument("--out", type=Path, required=True, help="the folder to write (new or empty)")
+    p.add_argument("--format", choices=("safetensors", "onnx"), default="safetensors",
+                   help="onnx: also the generator (or translator) as model.onnx, checked with onnxruntime (ganzoo[onnx])")
+    p.add_argument("--discriminator", action="store_true", help="keep the discriminators' weights too (to fine-tune)")
+    p.add_argument("--license", default="other", help="the licence of the weights, for the model card (an SPDX id; default other)")
+    p.add_argument("--runs-dir", type=Path)
+    _common(p)
+
+    p = sub.add_parser("push", help="upload a trained model (exported first) to the Hugging Face Hub")
+    p.add_argument("source", metavar="RUN-or-EXPORT")
+    p.add_argument("repo", metavar="OWNER/NAME")
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--message", default="", help="the commit message")
+    p.add_argument("--revision", help="a branch to push to (default main)")
     p.add_argument("--runs-dir", type=Path)
     _common(p)
 
@@ -190,7 +210,8 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     columns = ["entry", "model", "dataset", "plugin", "reference figures" if args.reference else "description"]
     table = Table(*columns, box=None, header_style="bold")
     broken = []
-    for status in list_entries(args.pattern, registry=args.registry):
+    statuses = list_entries(args.pattern, registry=args.registry)
+    for status in statuses:
         if status.entry is None:
             broken.append(status)
             continue
@@ -198,8 +219,11 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         figures = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in e.reference.items() if k != "measured")
         if "measured" in e.reference:
             figures += f" (measured {e.reference['measured']})"
-        table.add_row(e.name, e.model, e.dataset, status.plugin, (figures or "-") if args.reference else e.description)
+        name = f"{e.name} [green]●[/]" if e.pretrained else e.name  # published weights: ganzoo sample ENTRY --pretrained
+        table.add_row(name, e.model, e.dataset, status.plugin, (figures or "-") if args.reference else e.description)
     console.print(table)
+    if any(s.entry is not None and s.entry.pretrained for s in statuses):
+        console.print("[green]●[/] published weights: ganzoo sample ENTRY --pretrained", highlight=False)
     for status in broken:
         console.print(f"[yellow]unavailable[/] {status.name}: {status.error}", highlight=False)
     return 0
@@ -250,7 +274,12 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.images import output_kind
 
     output_kind(args.out)  # a bad --out fails before the model loads
-    loaded = load_checkpoint(args.source, device=args.device, runs_dir=args.runs_dir, registry=args.registry)
+    if args.pretrained:
+        from ganzoo.api import load_pretrained
+
+        loaded = load_pretrained(args.source, device=args.device, registry=args.registry)
+    else:
+        loaded = load_checkpoint(args.source, device=args.device, runs_dir=args.runs_dir, registry=args.registry)
     text = _read_captions(args.captions) if args.captions is not None else args.text
     images = sample(loaded, args.n, label=args.label, text=text, seed=args.seed)
     nrow = loaded.model.num_classes if loaded.model.num_classes and args.label is None else None
@@ -392,9 +421,28 @@ def cmd_new_plugin(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.api import export
+
+    folder = export(args.source, args.out, discriminator=args.discriminator, license=args.license, runs_dir=args.runs_dir,
+                    registry=args.registry, onnx=args.format == "onnx")
+    files = ", ".join(sorted(p.name for p in folder.iterdir()))
+    console.print(f"exported {args.source} -> {folder} ({files})", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_push(args: argparse.Namespace, console: Console) -> int:
+    from ganzoo.api import push
+
+    url = push(args.source, args.repo, private=args.private, message=args.message, revision=args.revision,
+               runs_dir=args.runs_dir, registry=args.registry)
+    console.print(f"pushed {args.source} -> {url}; load it with hf://{args.repo}", highlight=False, soft_wrap=True)
+    return 0
+
+
 COMMANDS = {"new-plugin": cmd_new_plugin, "list": cmd_list, "plugins": cmd_plugins, "info": cmd_info, "run": cmd_run, "sample": cmd_sample,
             "translate": cmd_translate, "upscale": cmd_translate, "evaluate": cmd_evaluate, "features": cmd_features,
-            "report": cmd_report, "compare": cmd_compare}
+            "report": cmd_report, "compare": cmd_compare, "export": cmd_export, "push": cmd_push}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -36,7 +36,8 @@ from ganzoo.specs import TrainConfig, ZooEntry, short
 if TYPE_CHECKING:
     from ganzoo.plugins import Registry
 
-ENTRY_KEYS = ("description", "model", "dataset", "loss", "model_options", "dataset_options", "loss_options", "train", "reference")
+ENTRY_KEYS = ("description", "model", "dataset", "loss", "model_options", "dataset_options", "loss_options", "train", "reference",
+              "pretrained")
 REQUIRED_KEYS = ("model", "dataset", "loss", "train")
 OPTION_BLOCKS = ("model_options", "dataset_options", "loss_options", "train")
 
@@ -190,8 +191,13 @@ def build_entry(name: str, raw: dict[str, Any], origin: str, registry: Registry)
     reference = raw.get("reference") or {}
     if not isinstance(reference, dict) or not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in reference.values()):
         raise ConfigError(f"{where}: 'reference' must map figure names to numbers (and 'measured' to a note)")
+    pretrained = raw.get("pretrained") or {}
+    if pretrained and (not isinstance(pretrained, dict) or set(pretrained) != {"weights", "sha256"}
+                       or not str(pretrained["weights"]).startswith("hf://") or not re.fullmatch(r"[0-9a-f]{64}", str(pretrained["sha256"]))):
+        raise ConfigError(f"{where}: 'pretrained' must be {{weights: hf://owner/name@revision, sha256: <64 hex digits of "
+                          "model.safetensors>}")
     return ZooEntry(name, raw["model"], raw["dataset"], raw["loss"], description, train=train, source=origin,
-                    reference=dict(reference), **options)
+                    reference=dict(reference), pretrained=dict(pretrained), **options)
 
 
 def _spec(registry: Registry, kind: str, name: str, where: str) -> Any:

@@ -87,6 +87,8 @@ class DatasetSpec:
     splits: tuple[str, ...] = ("train",)
     tiny_options: dict[str, Any] = field(default_factory=dict)  # a few small items, for registry-driven tests
     features: str = ""  # the feature extractor `ganzoo evaluate --features auto` uses ("": ganzoo chooses by the data)
+    license: str = ""  # the data's licence, for model cards (e.g. "Apache-2.0", "CC BY-SA 3.0", "research use only")
+    citation: str = ""  # how to cite the data (authors, year, title)
 
     @property
     def eval_split(self) -> str | None:
@@ -254,6 +256,7 @@ class ZooEntry:
     loss_options: dict[str, Any] = field(default_factory=dict)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=1000))
     reference: dict[str, Any] = field(default_factory=dict)  # figures measured with these defaults, and when/where ('measured')
+    pretrained: dict[str, str] = field(default_factory=dict)  # published weights: {weights: hf://owner/name@rev, sha256: ...}
     source: str = ""  # the file (or plugin) the entry came from
 
     def to_dict(self) -> dict[str, Any]:

@@ -34,9 +34,13 @@ def ganzoo_register_datasets() -> list[DatasetSpec]:
     return [
         DatasetSpec("pix2pix", load_pairs, PairsConfig,
                     "paired images: the public pix2pix sets (downloads) or your own A/ and B/ folders", ("train", "val", "test"),
-                    tiny_options={"limit": 64, "load_size": 36, "crop_size": 32}),
+                    tiny_options={"limit": 64, "load_size": 36, "crop_size": 32}, license="each set's own (facades: CMP Facade "
+                    "Database; cityscapes: Cityscapes terms; maps: Google Maps terms; edges2shoes: UT Zappos50K)",
+                    citation="P. Isola, J.-Y. Zhu, T. Zhou and A. A. Efros, Image-to-Image Translation with Conditional "
+                    "Adversarial Networks, CVPR 2017 (and each set's own paper)"),
         DatasetSpec("digit-edges", load_digit_edges, DigitEdgesConfig,
-                    "outlines of the bundled MNIST digits (A) and the digits (B); offline", ("train", "val"), tiny_options={"limit": 64}),
+                    "outlines of the bundled MNIST digits (A) and the digits (B); offline", ("train", "val"), tiny_options={"limit": 64},
+                    license="CC BY-SA 3.0 (MNIST)", citation="Y. LeCun, C. Cortes and C. J. C. Burges, The MNIST database of handwritten digits, 1998"),
     ]
 
 

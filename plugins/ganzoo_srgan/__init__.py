@@ -40,9 +40,13 @@ def ganzoo_register_datasets() -> list[DatasetSpec]:
         DatasetSpec("hr-folder", load_hr_folder, SRDataConfig, "a folder of high-resolution photographs (dataset_options.path)", splits,
                     tiny_options=tiny),
         DatasetSpec("div2k", load_div2k, SRDataConfig, "DIV2K: 800 training and 100 validation 2K photographs (downloads)", splits,
-                    tiny_options=tiny),
+                    tiny_options=tiny, license="academic research only (the DIV2K terms)",
+                    citation="E. Agustsson and R. Timofte, NTIRE 2017 Challenge on Single Image Super-Resolution: Dataset and "
+                    "Study, CVPRW 2017"),
         DatasetSpec("skimage-photos", load_skimage_photos, SRDataConfig,
-                    "the 9 colour photographs scikit-image installs (2 held out); offline", splits, tiny_options=tiny),
+                    "the 9 colour photographs scikit-image installs (2 held out); offline", splits, tiny_options=tiny,
+                    license="each image's own, listed in skimage/data/README.txt (public domain or CC)",
+                    citation="S. van der Walt et al., scikit-image: image processing in Python, PeerJ 2014"),
     ]
 
 

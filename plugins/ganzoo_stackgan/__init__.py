@@ -40,7 +40,7 @@ def ganzoo_register_datasets() -> list[DatasetSpec]:
                     tiny_options={"limit": 64}),
         DatasetSpec("digit-captions", load_digit_captions, CaptionsConfig,
                     "the bundled MNIST digits with captions of their number, thickness, slant and size; offline", ("train", "val"),
-                    tiny_options={"limit": 64}),
+                    tiny_options={"limit": 64}, license="CC BY-SA 3.0 (MNIST)", citation="Y. LeCun, C. Cortes and C. J. C. Burges, The MNIST database of handwritten digits, 1998"),
     ]
 
 
