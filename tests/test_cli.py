@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 import subprocess
 import sys
@@ -41,6 +43,22 @@ def test_list_shows_entries_with_model_dataset_plugin(tmp_path):
     filtered = ganzoo("list", "cdcgan-mnist*", cwd=tmp_path)
     names = [line.split()[0] for line in filtered.stdout.splitlines()[1:] if line.strip()]
     assert names == ["cdcgan-mnist", "cdcgan-mnist-5k"]
+
+
+def test_json_outputs_parse_and_piped_tables_keep_full_names(tmp_path):
+    listed = json.loads(ganzoo("list", "--json", cwd=tmp_path).stdout)
+    entry = next(e for e in listed if e["name"] == "dcgan-mnist-5k")
+    assert {k: entry[k] for k in ("model", "dataset", "loss", "plugin")} == {"model": "dcgan", "dataset": "mnist-5k", "loss": "bce",
+                                                                           "plugin": "dcgan"}
+    assert entry["reference"]["fid"] > 0 and entry["error"] is None and entry["description"]
+    plugins = json.loads(ganzoo("plugins", "--json", cwd=tmp_path).stdout)
+    dcgan = next(p for p in plugins if p["name"] == "dcgan")
+    assert dcgan["distribution"] == "ganzoo" and "dcgan" in dcgan["registers"]["models"] and dcgan["errors"] == []
+    info = json.loads(ganzoo("info", "dcgan-emoji", "--set", "train.steps=7", "--json", cwd=tmp_path).stdout)
+    assert info["name"] == "dcgan-emoji" and info["train"]["steps"] == 7 and info["dataset_options"]["image_size"] == 32
+    piped = ganzoo("list", cwd=tmp_path).stdout  # stdout is a pipe here: no name or description is cut
+    for e in listed:
+        assert any(line.split()[:1] == [e["name"]] and e["description"] in line for line in piped.splitlines()), e["name"]
 
 
 def test_list_with_user_zoo_reports_broken_entries(tmp_path):

@@ -244,7 +244,11 @@ def test_evaluate_report_and_compare_through_the_command_line(tmp_path):
     done = ganzoo_cli("evaluate", "a", "--samples", "100", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "features domain" in done.stdout and "100 vs 100 (train)" in done.stdout and "fid" in done.stdout
-    assert "training the domain feature network of 'mnist-5k'" in done.stdout
+    assert "training the domain feature network of 'mnist-5k'" in done.stderr  # stderr: stdout may be a --json document
+    scripted = ganzoo_cli("evaluate", "a", "--samples", "100", "--json", cwd=tmp_path)
+    record = json.loads(scripted.stdout)  # one JSON document, nothing else
+    assert record["kind"] == "samples" and {"fid", "kid", "precision", "recall"} <= record["scores"].keys()
+    assert record["features"]["features"] == "domain" and record["baseline"]["scores"]["fid"] >= 0
     assert list((tmp_path / "cache" / "features").glob("mnist-5k-*.pt"))
     (tmp_path / "a" / "report.html").unlink()
     done = ganzoo_cli("report", "a", cwd=tmp_path)
@@ -252,6 +256,12 @@ def test_evaluate_report_and_compare_through_the_command_line(tmp_path):
     done = ganzoo_cli("compare", "a", "b", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "samples-domain/fid" in done.stdout and "images_per_s" in done.stdout
+    compared = json.loads(ganzoo_cli("compare", "a", "b", "--json", cwd=tmp_path).stdout)
+    assert len(compared["runs"]) == 2 and compared["runs"][0]["steps"] == 2
+    assert "samples-domain/fid" in compared["figures"] and compared["runs"][1]["samples-domain/fid"] is None  # b not evaluated
+    assert compared["runs"][0]["samples-domain/fid"] == record["scores"]["fid"]
+    reported = json.loads(ganzoo_cli("report", "a", "--json", cwd=tmp_path).stdout)
+    assert Path(reported["report"]).name == "report.html"
     # the error paths: one line each, non-zero exit
     done = ganzoo_cli("evaluate", "a", "--features", "inception-v3", "--weights", "nowhere.pth", cwd=tmp_path)
     assert done.returncode != 0 and done.stderr.count("\n") == 1 and "--weights nowhere.pth: no such file" in done.stderr

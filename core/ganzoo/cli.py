@@ -9,6 +9,7 @@ in ganzoo or a plugin.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from collections.abc import Sequence
@@ -28,6 +29,20 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zoo", action="append", default=[], metavar="FILE", help="extra zoo file (repeatable)")
 
 
+def _json_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout, nothing else (for scripts)")
+
+
+def _print_json(data: object) -> int:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    return 0
+
+
+def _console() -> Console:
+    """Rich output for a terminal; piped, a console so wide that no table wraps or cuts a name."""
+    return Console() if sys.stdout.isatty() else Console(width=100_000, soft_wrap=True, no_color=True)
+
+
 def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganzoo", description="A model zoo for GANs, built around plugins.",
                                      epilog="Installed plugins may add commands of their own: see 'ganzoo plugins'.")
@@ -39,14 +54,17 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
     p = sub.add_parser("list", help="list the zoo's entries")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'dcgan-*'")
     p.add_argument("--reference", action="store_true", help="show each entry's reference figures (measured with its defaults)")
+    _json_flag(p)
     _common(p)
 
     p = sub.add_parser("plugins", help="list installed plugins, what they register and their load errors")
+    _json_flag(p)
     _common(p)
 
     p = sub.add_parser("info", help="show an entry's resolved configuration")
     p.add_argument("entry")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides")
+    _json_flag(p)
     _common(p)
 
     p = sub.add_parser("run", help="train an entry into a run directory")
@@ -108,6 +126,7 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
     p.add_argument("--device", default="auto")
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--runs-dir", type=Path)
+    _json_flag(p)
     _common(p)
 
     for name, help_text in (("translate", "translate an image (or a folder of images) with a trained translating model"),
@@ -134,10 +153,12 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
 
     p = sub.add_parser("report", help="(re)write a run directory's report.html")
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    _json_flag(p)
     _common(p)
 
     p = sub.add_parser("compare", help="several runs' metrics, time and throughput side by side")
     p.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+    _json_flag(p)
     _common(p)
 
     p = sub.add_parser("new-plugin", help="write the skeleton of a plugin package (installs and trains at once)")
@@ -157,7 +178,7 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    console = Console()
+    console = _console()
     _show_plugin_warnings_only()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -211,6 +232,14 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     table = Table(*columns, box=None, header_style="bold")
     broken = []
     statuses = list_entries(args.pattern, registry=args.registry)
+    if args.json:
+        return _print_json([{"name": st.name, "model": st.entry.model if st.entry else st.raw.get("model"),
+                             "dataset": st.entry.dataset if st.entry else st.raw.get("dataset"),
+                             "loss": st.entry.loss if st.entry else st.raw.get("loss"), "plugin": st.plugin,
+                             "description": st.entry.description if st.entry else st.raw.get("description", ""),
+                             "reference": st.entry.reference if st.entry else {},
+                             "pretrained": st.entry.pretrained if st.entry else {}, "source": st.source,
+                             "error": st.error or None} for st in statuses])
     for status in statuses:
         if status.entry is None:
             broken.append(status)
@@ -220,7 +249,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         if "measured" in e.reference:
             figures += f" (measured {e.reference['measured']})"
         name = f"{e.name} [green]●[/]" if e.pretrained else e.name  # published weights: ganzoo sample ENTRY --pretrained
-        table.add_row(name, e.model, e.dataset, status.plugin, (figures or "-") if args.reference else e.description)
+        table.add_row(name, e.model, e.dataset, status.plugin, escape((figures or "-") if args.reference else e.description))
     console.print(table)
     if any(s.entry is not None and s.entry.pretrained for s in statuses):
         console.print("[green]●[/] published weights: ganzoo sample ENTRY --pretrained", highlight=False)
@@ -233,6 +262,10 @@ def cmd_plugins(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.plugins import DISABLE_ENV
 
     registry = args.registry
+    if args.json:
+        return _print_json([{"name": i.name, "distribution": i.distribution, "version": i.version, "location": i.location,
+                             "registers": i.registers, "errors": i.errors, "api": i.api, "disabled": i.disabled}
+                            for i in sorted(registry.plugins.values(), key=lambda i: i.name)])
     table = Table("plugin", "distribution", "version", "location", "registers", "errors", box=None, header_style="bold")
     for info in sorted(registry.plugins.values(), key=lambda i: i.name):
         registers = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in sorted(info.registers.items()))
@@ -248,6 +281,8 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.api import load_entry
 
     entry = load_entry(args.entry, args.overrides, registry=args.registry)
+    if args.json:
+        return _print_json({**entry.to_dict(), "source": entry.source})
     console.print(f"# {entry.name}  (from {entry.source})", highlight=False)
     console.print(yaml.safe_dump(entry.to_dict(), sort_keys=False).rstrip(), highlight=False)
     return 0
@@ -315,6 +350,8 @@ def cmd_evaluate(args: argparse.Namespace, console: Console) -> int:
     record = evaluate(args.source, split=args.split, limit=args.batches, samples=args.samples, features=args.features,
                       weights=args.weights, seed=args.seed, direction=args.direction, device=args.device, data_dir=args.data_dir,
                       runs_dir=args.runs_dir, registry=args.registry)
+    if args.json:
+        return _print_json(record)
     if record["kind"] == "paired":  # a translator against its held-out targets
         table = Table("score", "value", box=None, header_style="bold")
         for key, value in record["scores"].items():
@@ -397,7 +434,10 @@ def cmd_features(args: argparse.Namespace, console: Console) -> int:
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.report import write_report
 
-    console.print(f"wrote {write_report(args.run_dir)}", highlight=False, soft_wrap=True)
+    path = write_report(args.run_dir)
+    if args.json:
+        return _print_json({"run_dir": str(args.run_dir), "report": str(path)})
+    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -405,6 +445,11 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     from ganzoo.report import compare_runs
 
     header, rows = compare_runs(args.run_dirs)
+    if args.json:
+        figures = [row[0] for row in rows]  # the table has a column per run and a row per figure
+        return _print_json({"figures": figures, "runs": [{"run_dir": name, **{f: (row[i] if row[i] != "" else None)
+                                                                                for f, row in zip(figures, rows)}}
+                                                         for i, name in enumerate(header[1:], start=1)]})
     table = Table(*header, box=None, header_style="bold")
     for row in rows:
         table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v if v is not None else "") for v in row])

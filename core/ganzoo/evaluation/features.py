@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,7 +246,8 @@ def _build_domain(context: FeatureContext) -> FeatureExtractor:
         return load_domain_features(Path(context.weights))
     path = domain_path(context.entry)
     if not path.is_file():
-        print(f"training the domain feature network of '{context.entry.dataset}' once (cached in {path}) ...", flush=True)
+        print(f"training the domain feature network of '{context.entry.dataset}' once (cached in {path}) ...", file=sys.stderr,
+              flush=True)  # stderr: stdout may be a --json document
         train_domain_features(context.entry, context.registry, context.data_dir)
     return load_domain_features(path)
 
