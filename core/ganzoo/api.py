@@ -111,7 +111,7 @@ def load_checkpoint(source: str | Path, *, device: str = "auto", runs_dir: str |
                           f"not {type(source).__name__}")
     registry = registry or load_registry()
     if hub.is_reference(source):
-        return exported.load_export(registry, hub.download(str(source)), select_device(device))
+        return exported.load_export(registry, hub.download(str(source), exported.FILES), select_device(device))
     if exported.is_export(Path(source)):
         return exported.load_export(registry, Path(source), select_device(device))
     return checkpoints.load_for_sampling(registry, checkpoints.resolve(source, runs_dir), select_device(device))
@@ -133,7 +133,7 @@ def load_pretrained(name: str | Path, *, device: str = "auto", registry: Registr
     if not entry.pretrained:
         raise ConfigError(f"entry '{name}' names no published weights: train it with 'ganzoo run {name}', or load "
                           "a run, an exported folder or hf://owner/name")
-    folder = hub.download(entry.pretrained["weights"])
+    folder = hub.download(entry.pretrained["weights"], exported.FILES)
     return exported.load_export(registry, folder, select_device(device), expected_sha256=entry.pretrained["sha256"])
 
 
@@ -166,7 +166,7 @@ def push(source: str | Path, repo: str, *, private: bool = False, message: str =
         card = folder / exported.CARD
         if card.is_file():  # the card's loading examples name the repository they are pushed to
             card.write_text(card.read_text().replace("hf://OWNER/NAME", f"hf://{repo}"))
-        return hub.upload(folder, repo, private=private, message=message, revision=revision)
+        return hub.upload(folder, repo, exported.FILES, private=private, message=message, revision=revision)
 
 
 def translation_scale(loaded: LoadedModel, direction: str | None = None) -> int:

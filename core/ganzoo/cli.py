@@ -233,13 +233,9 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     broken = []
     statuses = list_entries(args.pattern, registry=args.registry)
     if args.json:
-        return _print_json([{"name": st.name, "model": st.entry.model if st.entry else st.raw.get("model"),
-                             "dataset": st.entry.dataset if st.entry else st.raw.get("dataset"),
-                             "loss": st.entry.loss if st.entry else st.raw.get("loss"), "plugin": st.plugin,
-                             "description": st.entry.description if st.entry else st.raw.get("description", ""),
-                             "reference": st.entry.reference if st.entry else {},
-                             "pretrained": st.entry.pretrained if st.entry else {}, "source": st.source,
-                             "error": st.error or None} for st in statuses])
+        fields = ("model", "dataset", "loss", "description", "reference", "pretrained")
+        return _print_json([{"name": st.name, **{k: (st.entry.to_dict() if st.entry else st.raw).get(k) for k in fields},
+                             "plugin": st.plugin, "source": st.source, "error": st.error or None} for st in statuses])
     for status in statuses:
         if status.entry is None:
             broken.append(status)

@@ -45,6 +45,7 @@ from ganzoo.weights import load_tensors, sha256
 FORMAT = "ganzoo-export"
 FORMAT_VERSION = 1
 WEIGHTS, CONFIG, CARD, SAMPLES = "model.safetensors", "config.json", "README.md", "samples.png"
+FILES = [WEIGHTS, CONFIG, CARD, SAMPLES, "*.onnx"]  # what an export holds: what is downloaded and uploaded
 ONNX_TOLERANCE = 1e-4  # largest absolute difference of an ONNX output from PyTorch's (outputs lie in [-1, 1])
 
 
@@ -197,8 +198,9 @@ def load_export(registry: Registry, folder: Path, device: torch.device, *, expec
         pickles = sorted(p.name for p in folder.iterdir() if p.suffix in (".pt", ".pth", ".bin", ".ckpt", ".pkl"))
         found = f" (found {', '.join(pickles)}: pickles are never loaded from an export)" if pickles else ""
         raise CheckpointError(f"{folder} has no {WEIGHTS}{found}; export the model with 'ganzoo export'")
-    if expected_sha256 and sha256(weights) != expected_sha256:
-        raise CheckpointError(f"{weights} has SHA-256 {sha256(weights)[:16]}..., not the {expected_sha256[:16]}... its zoo entry "
+    found = sha256(weights) if expected_sha256 else ""
+    if found != expected_sha256:
+        raise CheckpointError(f"{weights} has SHA-256 {found[:16]}..., not the {expected_sha256[:16]}... its zoo entry "
                               "pins: a changed or corrupted download; delete it from the Hugging Face cache and fetch it again")
     entry = entry_of(registry, config, (), str(folder))
     info = build_config(DataInfo, config["data_info"], f"{folder / CONFIG}: data_info")

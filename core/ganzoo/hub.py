@@ -13,7 +13,6 @@ from pathlib import Path
 from ganzoo.errors import CheckpointError, ConfigError, GanzooError
 
 PREFIX = "hf://"
-EXPORT_FILES = ["config.json", "model.safetensors", "README.md", "samples.png", "*.onnx"]
 
 
 def is_reference(source: object) -> bool:
@@ -29,8 +28,8 @@ def parse(reference: str) -> tuple[str, str | None]:
     return repo, revision or None
 
 
-def download(reference: str) -> Path:
-    """The local folder of ``reference``'s files (an exported model), through the Hub's cache."""
+def download(reference: str, files: list[str]) -> Path:
+    """The local folder of ``reference``'s ``files`` (name patterns), through the Hub's cache."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
         GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError,
@@ -38,7 +37,7 @@ def download(reference: str) -> Path:
 
     repo, revision = parse(reference)
     try:
-        return Path(snapshot_download(repo, revision=revision, allow_patterns=EXPORT_FILES))
+        return Path(snapshot_download(repo, revision=revision, allow_patterns=files))
     except LocalEntryNotFoundError:
         raise CheckpointError(f"{reference} is not in the Hugging Face cache and the Hub cannot be reached (offline, or "
                               "HF_HUB_OFFLINE=1): download it once while online, or export the model to a folder") from None
@@ -52,9 +51,10 @@ def download(reference: str) -> Path:
         raise CheckpointError(f"could not download {reference}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
 
 
-def upload(folder: Path, repo: str, *, private: bool = False, message: str = "", revision: str | None = None) -> str:
-    """Upload the exported ``folder`` to model repository ``repo`` (created when missing);
-    the URL of the commit."""
+def upload(folder: Path, repo: str, files: list[str], *, private: bool = False, message: str = "",
+           revision: str | None = None) -> str:
+    """Upload ``files`` (name patterns) of ``folder`` to model repository ``repo`` (created
+    when missing); the URL of the commit."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -63,7 +63,7 @@ def upload(folder: Path, repo: str, *, private: bool = False, message: str = "",
     try:
         api.create_repo(repo, private=private, exist_ok=True, repo_type="model")
         commit = api.upload_folder(folder_path=str(folder), repo_id=repo, repo_type="model", revision=revision,
-                                   commit_message=message or f"Upload {folder.name} with ganzoo", allow_patterns=EXPORT_FILES)
+                                   commit_message=message or f"Upload {folder.name} with ganzoo", allow_patterns=files)
     except (HfHubHTTPError, OSError, ValueError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise GanzooError(f"could not upload to {repo}: {first} (log in with 'hf auth login', or set $HF_TOKEN)") from None

@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 
 from ganzoo.plugin import (
-    IMAGE_SUFFIXES, DataError, DataInfo, GanzooWarning, ImageData, ItemData, cache_dir, check_range, read_image,
+    IMAGE_SUFFIXES, DataError, DataInfo, GanzooWarning, ImageData, ItemData, atomic_file, cache_dir, check_range, read_image,
 )
 
 CACHE_VERSION = 1
@@ -225,26 +225,11 @@ def decode_all(root: Path, files: list[Path], config: FolderConfig, out: np.ndar
 
 
 def _cache_key(root: Path, files: list[Path], config: FolderConfig) -> str:
-    stats = [(str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    stats = [(str(p.relative_to(root)), st.st_size, st.st_mtime_ns) for p in files for st in (p.stat(),)]
     shaping = {k: getattr(config, k) for k in ("labels", "channels", "background", "small", "max_bad", "limit")}
     blob = json.dumps({"version": CACHE_VERSION, "root": str(root.resolve()), "load": config.load, "options": shaping,
                        "files": stats}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _replace(path: Path, write) -> None:  # type: ignore[no-untyped-def]
-    """Write through a temporary file in the same folder, then rename: never a half file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _save(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as f:
-        np.save(f, array, allow_pickle=False)
 
 
 def stored_images(root: Path, files: list[Path], config: FolderConfig, memory: bool) -> tuple[np.ndarray, list[int]]:
@@ -266,17 +251,22 @@ def stored_images(root: Path, files: list[Path], config: FolderConfig, memory: b
             return array, kept
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no cache yet, or a damaged one: decode again
-    folder.mkdir(parents=True, exist_ok=True)
-    out = np.lib.format.open_memmap(folder / f".image-folder-{key}.{os.getpid()}.npy", "w+", np.uint8, shape)
-    try:
+    with atomic_file(array_path, "w+b") as f:  # decoded straight into the cache file's temporary, renamed when done
+        np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": shape})
+        f.flush()
+        out = np.memmap(f, np.uint8, "r+", offset=f.tell(), shape=shape)  # the .npy file's data, written in place
         kept = decode_all(root, files, config, out)
-        out.flush()
-        trimmed = out[: len(kept)]
-        _replace(array_path, lambda tmp: _save(tmp, trimmed))
-    finally:
-        del out
-        Path(folder / f".image-folder-{key}.{os.getpid()}.npy").unlink(missing_ok=True)
-    _replace(meta_path, lambda tmp: tmp.write_text(json.dumps({"kept": kept, "root": str(root), "files": len(files)})))
+        if len(kept) < len(files):  # unreadable files were skipped: the file holds the readable rows only
+            trimmed = np.array(out[: len(kept)])
+            del out
+            f.truncate(0)
+            f.seek(0)
+            np.save(f, trimmed, allow_pickle=False)
+        else:
+            out.flush()
+            del out
+    with atomic_file(meta_path) as f:  # written last: a cache counts only with its index
+        f.write(json.dumps({"kept": kept, "root": str(root), "files": len(files)}))
     return np.load(array_path, mmap_mode=None if memory else "r", allow_pickle=False), kept
 
 

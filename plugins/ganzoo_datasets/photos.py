@@ -83,6 +83,7 @@ class CentreCropped(ItemData):
 
     def __init__(self, open_dataset: partial, config: PhotoConfig) -> None:
         self.open_dataset, self.config = open_dataset, config
+        self.view_config = config.views.config  # built once: not per item
         self._data = open_dataset()
         self.n = min(len(self._data), config.limit) if config.limit else len(self._data)
 
@@ -104,7 +105,7 @@ class CentreCropped(ItemData):
         image = TF.pil_to_tensor(self._data[index][0].convert("RGB"))  # (3, H, W) uint8
         side = self.config.crop_size or min(image.shape[-2:])
         image = TF.resize(TF.center_crop(image, [side, side]), [self.config.image_size], antialias=True)
-        return {"image": view(image, rng, self.config.views.config)}
+        return {"image": view(image, rng, self.view_config)}
 
 
 def _open_celeba(root: str, split: str, download: bool):  # type: ignore[no-untyped-def]
