@@ -13,6 +13,7 @@ from torch import nn
 
 import ganzoo
 from ganzoo import DatasetSpec, GANModel, ImageData, ModelSpec, hookimpl
+from ganzoo.plugin import FeatureExtractor, FeatureExtractorSpec
 
 torch.set_num_threads(2)
 
@@ -116,3 +117,31 @@ def tiny_registry(write_zoo):
 @pytest.fixture
 def pm(tiny_registry):
     return tiny_registry.pm
+
+
+class MeanPool(FeatureExtractor):
+    """A plugin's extractor: 2x2 average-pooled pixels (no weights)."""
+
+    def __init__(self) -> None:
+        super().__init__()  # no parameters at all
+        self.protocol = {"features": "meanpool", "weights": "", "weights_sha256": "none", "resize": "2x2 mean pooling"}
+
+    def forward(self, images):
+        return torch.nn.functional.avg_pool2d(images.float(), 2).flatten(1), None
+
+
+class MeanPoolPlugin:
+    @hookimpl
+    def ganzoo_register_feature_extractors(self):
+        return [FeatureExtractorSpec("meanpool", lambda context: MeanPool(), "2x2 mean-pooled pixels")]
+
+
+def needs(module: str):
+    """An optional extra's module: imported, or the test skipped, except in CI (``$CI``),
+    where the test command installs every extra and a missing one is a failure."""
+    import importlib
+    import os
+
+    if os.environ.get("CI"):
+        return importlib.import_module(module)
+    return pytest.importorskip(module)

@@ -26,7 +26,7 @@ def ganzoo(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode != 0
+    assert result.returncode == 1, (result.returncode, result.stderr)  # a user error; 2 is kept for usage errors
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error:") and "Traceback" not in result.stderr
@@ -164,3 +164,13 @@ def test_broken_installed_plugin_is_reported_and_the_rest_works(tmp_path):
     listing = run("list")
     assert listing.returncode == 0 and "dcgan-mnist-5k" in listing.stdout
     assert "ModuleNotFoundError" in listing.stderr
+
+
+def test_exit_codes_tell_a_user_error_from_a_usage_error(tmp_path):
+    assert_one_line_error(ganzoo("run", "dcgan-mnist-5", cwd=tmp_path), "unknown zoo entry 'dcgan-mnist-5'", "dcgan-mnist-5k")
+    assert_one_line_error(ganzoo("run", "dcgan-mnist-5k", "--logger", "tensorbord", "--set", "dataset_options.limit=64",
+                                 cwd=tmp_path), "unknown logger 'tensorbord'", "tensorboard")
+    assert not (tmp_path / "runs").exists()  # refused before the run directory was made
+    usage = ganzoo("run", "dcgan-mnist-5k", "--no-such-option", cwd=tmp_path)
+    assert usage.returncode == 2 and "usage: ganzoo" in usage.stderr and "unrecognized arguments" in usage.stderr
+    assert ganzoo("frobnicate", cwd=tmp_path).returncode == 2

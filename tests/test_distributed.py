@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from conftest import needs
+
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
@@ -46,12 +48,20 @@ def test_two_processes_train_one_model_and_resume(tmp_path):
     assert any(not torch.equal(p, before[name]) for name, p in r0["params"].items())  # it trained on from step 10
 
 
-def test_torchrun_runs_the_command_line(tmp_path):
+def test_torchrun_runs_the_command_line_and_rank_0_alone_logs(tmp_path):
+    needs("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     done = torchrun("-m", "ganzoo", "run", "dcgan-mnist-5k", "--set", "model_options.g_channels=4", "--set",
                     "model_options.d_channels=4", "--set", "train.steps=3", "--set", "train.batch_size=8", "--set",
-                    "dataset_options.limit=64", "--run-dir", "r", "--device", "cpu", cwd=tmp_path)
+                    "dataset_options.limit=64", "--set", "train.log_every=1", "--logger", "tensorboard", "--run-dir", "r",
+                    "--device", "cpu", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "r" / "checkpoints" / "last.pt").exists()
+    assert len(list((tmp_path / "r").glob("events.out.tfevents.*"))) == 1  # one writer: rank 0's
+    events = EventAccumulator(str(tmp_path / "r"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("g_loss")] == [1, 2, 3]
 
 
 def test_sync_batchnorm_on_the_cpu_is_a_clear_error(tmp_path):

@@ -262,14 +262,14 @@ def test_translate_a_folder(digit_run, tmp_path):
 def test_translate_errors_are_one_line(digit_run, tmp_path):
     (tmp_path / "broken.png").write_bytes(b"junk")
     done = ganzoo_cli("translate", str(digit_run), str(tmp_path / "broken.png"), "--out", str(tmp_path / "o.png"), cwd=tmp_path)
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cannot read image" in done.stderr
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "cannot read image" in done.stderr
     done = ganzoo_cli("translate", str(tmp_path / "nothing.pt"), str(tmp_path / "broken.png"), "--out", "o.png", cwd=tmp_path)
-    assert done.returncode == 2 and "no checkpoint at" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 1 and "no checkpoint at" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_sampling_a_translation_model_says_what_to_use(digit_run, tmp_path):
     done = ganzoo_cli("sample", str(digit_run), "--out", str(tmp_path / "s.png"), cwd=tmp_path)
-    assert done.returncode == 2 and "ganzoo translate" in done.stderr
+    assert done.returncode == 1 and "ganzoo translate" in done.stderr
 
 
 def test_evaluate_command_prints_and_records_scores(digit_run, tmp_path):

@@ -18,11 +18,9 @@ from PIL import Image
 from torch import Tensor
 
 import ganzoo
-from ganzoo import hookimpl
-from ganzoo.evaluation.features import FeatureExtractor, inception_weights, load_domain_features, train_domain_features
+from ganzoo.evaluation.features import inception_weights, load_domain_features, train_domain_features
 from ganzoo.evaluation.samples import frechet_distance, inception_score, kernel_distance, precision_recall
-from ganzoo.specs import FeatureExtractorSpec
-from conftest import TINY_ENTRY, make_tiny_plugin
+from conftest import TINY_ENTRY, MeanPoolPlugin, make_tiny_plugin
 
 # ---------------------------------------------------------------- the metrics on cases computed by hand
 
@@ -77,23 +75,6 @@ def test_inception_score_counts_confident_and_varied_classes():
 
 
 # ---------------------------------------------------------------- feature extractors
-
-
-class MeanPool(FeatureExtractor):
-    """A plugin's extractor: 2x2 average-pooled pixels (no weights)."""
-
-    def __init__(self) -> None:
-        super().__init__()  # no parameters at all
-        self.protocol = {"features": "meanpool", "weights": "", "weights_sha256": "none", "resize": "2x2 mean pooling"}
-
-    def forward(self, images):
-        return torch.nn.functional.avg_pool2d(images.float(), 2).flatten(1), None
-
-
-class MeanPoolPlugin:
-    @hookimpl
-    def ganzoo_register_feature_extractors(self):
-        return [FeatureExtractorSpec("meanpool", lambda context: MeanPool(), "2x2 mean-pooled pixels")]
 
 
 @pytest.fixture

@@ -257,4 +257,4 @@ def test_upscale_refuses_other_models(tmp_path):
     ganzoo.train("dcgan-mnist-5k", overrides=small, registry=REGISTRY, run_dir=tmp_path / "dc", device="cpu")
     photos(tmp_path, n=1)
     done = ganzoo_cli("upscale", str(tmp_path / "dc"), str(tmp_path / "p0.png"), "--out", str(tmp_path / "o.png"), cwd=tmp_path)
-    assert done.returncode == 2 and "does not upscale images" in done.stderr and done.stderr.count("\n") == 1
+    assert done.returncode == 1 and "does not upscale images" in done.stderr and done.stderr.count("\n") == 1

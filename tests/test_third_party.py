@@ -64,10 +64,10 @@ def test_wgan_gp_plugin_installs_lists_trains_and_uninstalls(tmp_path):
     finally:
         pip("uninstall", "-y", "ganzoo-wgan-gp", cwd=tmp_path)
     gone = ganzoo_cli("sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.png"), cwd=tmp_path)
-    assert gone.returncode == 2 and gone.stderr.count("\n") == 1
+    assert gone.returncode == 1 and gone.stderr.count("\n") == 1
     assert "model 'wgan-gp-dcgan' from plugin 'wgan_gp' of ganzoo-wgan-gp 0.1.0, which is not installed here: pip install ganzoo-wgan-gp" in gone.stderr
     gone = ganzoo_cli("sample", str(tmp_path / "export"), "--out", str(tmp_path / "s.png"), cwd=tmp_path)  # an export too
-    assert gone.returncode == 2 and "pip install ganzoo-wgan-gp" in gone.stderr and gone.stderr.count("\n") == 1
+    assert gone.returncode == 1 and "pip install ganzoo-wgan-gp" in gone.stderr and gone.stderr.count("\n") == 1
 
 
 CYCLEGAN = ROOT / "examples" / "ganzoo-cyclegan"
@@ -102,7 +102,7 @@ def test_cyclegan_plugin_installs_lists_trains_translates_resumes_and_uninstalls
         assert again.returncode == 0, again.stderr
         assert (tmp_path / "b2a-export.png").read_bytes() == (tmp_path / "b2a.png").read_bytes()  # the export translates alike
         wrong = ganzoo_cli("translate", str(tmp_path / "run"), str(tmp_path / "digit.png"), "--direction", "x", "--out", "o.png", cwd=tmp_path)
-        assert wrong.returncode == 2 and "unknown direction 'x'" in wrong.stderr and wrong.stderr.count("\n") == 1
+        assert wrong.returncode == 1 and "unknown direction 'x'" in wrong.stderr and wrong.stderr.count("\n") == 1
         scored = ganzoo_cli("evaluate", str(tmp_path / "run"), "--batches", "1", cwd=tmp_path)
         assert scored.returncode == 0 and "a2b_l1" in scored.stdout and "b2a_l1" in scored.stdout, scored.stderr
         own = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(CYCLEGAN / "tests"), cwd=tmp_path)
@@ -110,7 +110,7 @@ def test_cyclegan_plugin_installs_lists_trains_translates_resumes_and_uninstalls
     finally:
         pip("uninstall", "-y", "ganzoo-cyclegan", cwd=tmp_path)
     gone = ganzoo_cli("translate", str(tmp_path / "run"), str(tmp_path / "digit.png"), "--out", "o.png", cwd=tmp_path)
-    assert gone.returncode == 2 and "pip install ganzoo-cyclegan" in gone.stderr
+    assert gone.returncode == 1 and "pip install ganzoo-cyclegan" in gone.stderr
 
 
 def test_scaffolded_plugin_installs_and_trains_at_once(tmp_path):
@@ -140,9 +140,9 @@ def test_scaffolded_plugin_installs_and_trains_at_once(tmp_path):
     finally:
         pip("uninstall", "-y", "ganzoo-demo-gan", cwd=tmp_path)
     again = ganzoo_cli("new-plugin", "demo-gan", "--dir", str(tmp_path), cwd=tmp_path)
-    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.returncode == 1 and "already exists" in again.stderr
     bad = ganzoo_cli("new-plugin", "Bad Name", cwd=tmp_path)
-    assert bad.returncode == 2 and "lowercase letters" in bad.stderr
+    assert bad.returncode == 1 and "lowercase letters" in bad.stderr
 
 
 def test_plugin_written_for_another_api_is_refused(monkeypatch):

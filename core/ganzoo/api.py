@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import shutil
 import warnings
@@ -52,6 +53,7 @@ def train(
     device: str = "auto",
     data_dir: str | Path | None = None,
     registry: Registry | None = None,
+    loggers: Sequence[str] = (),
 ) -> Run:
     """Train a zoo entry through the one training loop; returns the finished :class:`Run`.
 
@@ -63,10 +65,14 @@ def train(
     checkpoint, else the newest unfinished run of the entry, else starts a new run: what a
     job that a scheduler may requeue (or ``torchrun --max-restarts`` restart) runs.
     A damaged ``last.pt`` falls back to the newest intact checkpoint kept beside it.
+    ``loggers`` (``"tensorboard"``, ``"mlflow"``, a plugin's) are added to the entry's
+    ``train.loggers``: where the run is recorded besides its ``history.jsonl``.
     """
     if not isinstance(entry, (str, ZooEntry)):
         raise ConfigError(f"train() takes an entry name or a ZooEntry, not {type(entry).__name__}")
     overrides = _override_list(overrides)
+    if isinstance(loggers, str) or not all(isinstance(name, str) for name in loggers):
+        raise ConfigError('loggers must be a list of logger names, e.g. ["tensorboard"]')
     registry = registry or load_registry(zoo_files)
     trainer = Trainer(registry, device=device, data_dir=data_dir)  # under torchrun this joins the process group
     name = entry if isinstance(entry, str) else entry.name
@@ -74,6 +80,8 @@ def train(
     if auto:  # --run-dir if it holds a checkpoint, else (without --run-dir) the newest unfinished run, else a new run
         resume = (run_dir if checkpoint_path(Path(run_dir)).is_file() else None) if run_dir else newest_unfinished(name, runs_dir)
     payload = None
+    for logger in loggers:
+        registry.spec("logger", logger)  # an unknown name is refused before a run directory is made
     if resume is not None:
         resume_path, payload = checkpoints.read_newest_intact(checkpoints.resolve(resume, runs_dir))
         resolved = checkpoints.entry_of(registry, payload, overrides, str(resume_path))
@@ -90,6 +98,9 @@ def train(
         else:
             made = create_run_dir(resolved.name, runs_dir) if trainer.place.is_main else None
             target = Path(str(distributed.agree(made, trainer.place.rank)))
+    if loggers:
+        train = resolved.train
+        resolved = dataclasses.replace(resolved, train=dataclasses.replace(train, loggers=tuple(dict.fromkeys((*train.loggers, *loggers)))))
     return trainer.fit(resolved, target, resume=payload)
 
 
@@ -291,6 +302,7 @@ def evaluate(
     outputs in ``direction``. ``features`` names a feature extractor (``auto``: ``domain``
     for small grey labelled data, else ``inception-v3``); ``weights`` is its weights file.
     """
+    from ganzoo.callbacks.tracking import record_evaluation
     from ganzoo.evaluation import evaluate_model, update_metrics
     from ganzoo.report import write_report
 
@@ -301,4 +313,5 @@ def evaluate(
     if write and loaded.run_dir is not None:  # an export is never written to (it may be the Hub's cache)
         update_metrics(loaded.run_dir, section, record)
         write_report(loaded.run_dir)
+        record_evaluation(registry, loaded.run_dir, loaded.entry, loaded.step, section, record)
     return record

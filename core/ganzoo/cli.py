@@ -78,6 +78,8 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
                         "--run-dir if it holds a checkpoint, else the entry's newest unfinished run, else a new run (for requeued jobs)")
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, then CPU), cpu, cuda, cuda:N, mps")
     p.add_argument("--data-dir", type=Path, help="where datasets live (default $GANZOO_DATA or ~/.cache/ganzoo/data)")
+    p.add_argument("--logger", action="append", default=[], metavar="NAME", dest="loggers",
+                   help="also record the run in NAME (tensorboard, mlflow, or a plugin's; repeatable), besides history.jsonl")
     _common(p)
 
     p = sub.add_parser("sample", help="write samples of a trained model as a grid or a folder of PNGs")
@@ -292,7 +294,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     resume = None if args.resume is None else (args.resume or args.entry)
     try:
         run = train(args.entry, overrides=args.overrides, registry=args.registry, run_dir=args.run_dir, runs_dir=args.runs_dir,
-                    resume=resume, device=args.device, data_dir=args.data_dir)
+                    resume=resume, device=args.device, data_dir=args.data_dir, loggers=args.loggers)
     finally:
         distributed.shutdown()
     return 0 if run.status == "finished" else 128 + (run.stop_requested or 2)  # the shell's code for the signal (SIGINT: 130)

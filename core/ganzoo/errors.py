@@ -14,7 +14,7 @@ from collections.abc import Iterable
 class GanzooError(Exception):
     """Base class: a message meant for the user, printed as one line by the CLI."""
 
-    exit_code = 2
+    exit_code = 1
 
 
 class ConfigError(GanzooError):

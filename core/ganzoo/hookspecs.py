@@ -20,7 +20,7 @@ import pluggy
 if TYPE_CHECKING:
     import torch
 
-    from ganzoo.specs import CommandSpec, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec
+    from ganzoo.specs import CommandSpec, DatasetSpec, FeatureExtractorSpec, LoggerSpec, LossSpec, ModelSpec
     from ganzoo.training import Run
 
 hookspec = pluggy.HookspecMarker("ganzoo")
@@ -55,6 +55,17 @@ def ganzoo_register_feature_extractors() -> list[FeatureExtractorSpec]:
 
     Called once per registry build. ganzoo registers ``inception-v3`` and ``domain`` this
     way; a plugin can add, say, a CLIP or DINOv2 extractor for its own domain.
+    """
+
+
+@hookspec
+def ganzoo_register_loggers() -> list[LoggerSpec]:
+    """Return the loggers this plugin provides: places a run is recorded while it trains
+    (TensorBoard, MLflow, ...), chosen per run with ``train.loggers`` or ``--logger NAME``.
+
+    Called once per registry build. A logger is a :class:`ganzoo.plugin.Logger`; the
+    built-in ``callbacks`` plugin feeds it from the training hooks (see
+    :mod:`ganzoo.tracking` for the calls and their order).
     """
 
 
@@ -105,6 +116,30 @@ def ganzoo_step_end(run: Run, step: int, metrics: dict[str, torch.Tensor]) -> No
     ``metrics`` are 0-d tensors still on the training device: reading one (``.item()``)
     waits for the device, so do it only every few steps (see ``run.entry.train.log_every``).
     """
+
+
+@hookspec
+def ganzoo_log(run: Run, step: int, record: dict[str, Any]) -> None:
+    """Called every ``train.log_every`` steps (and at the last step) with the interval's
+    record, as appended to ``history.jsonl``: the mean of every metric as a float,
+    ``step``, ``epoch``, ``phase``, ``time_s`` and ``images_per_s``. Reading it costs no
+    device synchronisation: the one read of the interval has been made."""
+
+
+@hookspec
+def ganzoo_preview(run: Run, step: int, grid: torch.Tensor, path: Path) -> None:
+    """Called when a preview grid of the run's fixed inputs is drawn (every
+    ``train.sample_every`` steps and at the end): ``grid`` is the ``(3, H, W)`` uint8 CPU
+    image written to ``path``."""
+
+
+@hookspec
+def ganzoo_evaluated(run_dir: Path, step: int, section: str, record: dict[str, Any]) -> None:
+    """Called after figures were stored in ``run_dir/metrics.json`` under ``section``
+    (``"heldout"``, ``"samples-inception-v3"``, ...): ``record["scores"]`` maps each
+    figure's name to its value, measured on the model of checkpoint ``step``. Called by
+    the end-of-run evaluation (while the run's callbacks are registered) and by
+    ``ganzoo evaluate`` (with the run's loggers reopened)."""
 
 
 @hookspec

@@ -110,22 +110,28 @@ def output_kind(out: Path) -> str:
     return kind
 
 
+def grid(images: Tensor, nrow: int | None = None) -> Tensor:
+    """Images in [-1, 1] as one ``(3, H, W)`` uint8 CPU grid, ``nrow`` to a row (default: square)."""
+    from torchvision.utils import make_grid
+
+    pixels = to_uint8(images)
+    return make_grid(pixels, nrow=nrow or max(1, round(len(pixels) ** 0.5)), padding=2, pad_value=0)
+
+
 def save_images(images: Tensor, out: str | Path, nrow: int | None = None) -> list[Path]:
     """A grid PNG when ``out`` ends in an image suffix, else a folder of single PNGs."""
     from PIL import Image
-    from torchvision.utils import make_grid
 
     def write(pixels: Tensor, path: Path) -> None:  # (C, H, W) uint8
         array = pixels.permute(1, 2, 0).numpy()
         Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(path)
 
     out = Path(out)
-    pixels = to_uint8(images)
     if output_kind(out) == "grid":
         out.parent.mkdir(parents=True, exist_ok=True)
-        nrow = nrow or max(1, round(len(pixels) ** 0.5))
-        write(make_grid(pixels, nrow=nrow, padding=2, pad_value=0), out)
+        write(grid(images, nrow), out)
         return [out]
+    pixels = to_uint8(images)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{i:05d}.png" for i in range(len(pixels))]
     for img, path in zip(pixels, paths):

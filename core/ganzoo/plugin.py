@@ -15,7 +15,7 @@ that plugins use raises it.
 Grouped as a plugin author meets them:
 
 - registering: :data:`hookimpl`, the specs (:class:`ModelSpec`, :class:`DatasetSpec`,
-  :class:`LossSpec`, :class:`FeatureExtractorSpec`, :class:`CommandSpec`);
+  :class:`LossSpec`, :class:`FeatureExtractorSpec`, :class:`LoggerSpec`, :class:`CommandSpec`);
 - the model: :class:`GANModel`, its network roles, :class:`Capabilities`,
   :class:`Direction`, :class:`Phase`, :class:`StepOutput`, ``Batch``, :func:`init_normal_`;
   losses: :class:`GANLoss`;
@@ -25,6 +25,7 @@ Grouped as a plugin author meets them:
   :func:`hub_file` (a published file in torch's hub cache);
 - scores and features: :func:`paired_scores`, :func:`luma`, :func:`mean_image_baseline`,
   :class:`FeatureExtractor`, :class:`FeatureContext`; tiled inference: :func:`tiled`;
+- recording runs elsewhere (TensorBoard, MLflow, ...): :class:`Logger`;
 - files written whole or not at all: :func:`atomic_file` (a cache, a model file);
 - options and errors that speak to the user: :func:`check_range` (a config field's
   allowed range, in a dataclass's ``__post_init__``), :class:`GanzooError` and its kinds.
@@ -45,15 +46,16 @@ from ganzoo.paths import cache_dir, data_root
 from ganzoo.plugins import API_VERSION
 from ganzoo.rundir import atomic_file
 from ganzoo.specs import (
-    CommandSpec, DataInfo, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec, TrainConfig, ZooEntry, check_range,
+    CommandSpec, DataInfo, DatasetSpec, FeatureExtractorSpec, LoggerSpec, LossSpec, ModelSpec, TrainConfig, ZooEntry, check_range,
 )
+from ganzoo.tracking import Logger
 from ganzoo.tiling import tiled
 from ganzoo.weights import hub_file, load_state_dict, load_tensors
 
 __all__ = [
     "API_VERSION", "AUXILIARY", "Batch", "Capabilities", "CheckpointError", "CommandSpec", "ConfigError", "DISCRIMINATOR",
     "DataError", "DataInfo", "DatasetSpec", "Direction", "FROZEN", "FeatureContext", "FeatureExtractor", "FeatureExtractorSpec",
-    "GANLoss", "GANModel", "GENERATOR", "GanzooError", "GanzooWarning", "IMAGE_SUFFIXES", "ImageData", "ItemData", "LossSpec",
+    "GANLoss", "GANModel", "GENERATOR", "GanzooError", "GanzooWarning", "IMAGE_SUFFIXES", "ImageData", "ItemData", "Logger", "LoggerSpec", "LossSpec",
     "ModelSpec", "Phase", "PluginError", "StepOutput", "TRANSLATOR", "TrainConfig", "UnpairedData", "ZooEntry", "atomic_file", "bundled_mnist",
     "cache_dir", "check_range", "data_root", "download_archive", "hookimpl", "hub_file", "image_files", "init_normal_", "load_state_dict", "load_tensors", "luma", "mean_image_baseline",
     "paired_scores", "process_image_files", "read_idx", "read_image", "resize_images", "save_images", "tiled", "to_model_range", "to_uint8",

@@ -23,14 +23,15 @@ import ganzoo.hookspecs as hookspecs
 from ganzoo._version import __version__
 from ganzoo.config import ZooSource, apply_overrides, build_entry, read_zoo_file
 from ganzoo.errors import ConfigError, GanzooError, PluginError, unknown_name
-from ganzoo.specs import CommandSpec, DatasetSpec, FeatureExtractorSpec, LossSpec, ModelSpec, ZooEntry, short
+from ganzoo.specs import CommandSpec, DatasetSpec, FeatureExtractorSpec, LoggerSpec, LossSpec, ModelSpec, ZooEntry, short
 
 ENTRY_POINT_GROUP = "ganzoo"
 API_VERSION = 1  # the plugin API (ganzoo.plugin + the hookspecs); a plugin declares the one it was written for as GANZOO_API
 DISABLE_ENV = "GANZOO_DISABLE_PLUGINS"  # comma-separated plugin names not to load
 
 
-PLURAL = {"model": "models", "dataset": "datasets", "loss": "losses", "command": "commands", "feature extractor": "feature extractors"}
+PLURAL = {"model": "models", "dataset": "datasets", "loss": "losses", "command": "commands", "feature extractor": "feature extractors",
+          "logger": "loggers"}
 
 
 class PluginWarning(UserWarning):
@@ -148,6 +149,7 @@ class Registry:
         self.losses: dict[str, LossSpec] = {}
         self.commands: dict[str, CommandSpec] = {}
         self.features: dict[str, FeatureExtractorSpec] = {}
+        self.loggers: dict[str, LoggerSpec] = {}
         self._owner: dict[tuple[str, str], str] = {}
         self.entries: dict[str, EntryStatus] = {}
 
@@ -155,7 +157,8 @@ class Registry:
 
     KINDS = (("model", "ganzoo_register_models", ModelSpec, "models"), ("dataset", "ganzoo_register_datasets", DatasetSpec, "datasets"),
              ("loss", "ganzoo_register_losses", LossSpec, "losses"), ("command", "ganzoo_commands", CommandSpec, "commands"),
-             ("feature extractor", "ganzoo_register_feature_extractors", FeatureExtractorSpec, "features"))
+             ("feature extractor", "ganzoo_register_feature_extractors", FeatureExtractorSpec, "features"),
+             ("logger", "ganzoo_register_loggers", LoggerSpec, "loggers"))
 
     def collect(self) -> None:
         """Every plugin's specs, plugin by plugin: ganzoo's own first, then the others in
@@ -256,7 +259,8 @@ class Registry:
         return build_entry(name, apply_overrides(status.raw, list(overrides)), status.source, self)
 
     def spec(self, kind: str, name: str) -> Any:
-        table = {"model": self.models, "dataset": self.datasets, "loss": self.losses, "feature extractor": self.features}[kind]
+        table = {"model": self.models, "dataset": self.datasets, "loss": self.losses, "feature extractor": self.features,
+                 "logger": self.loggers}[kind]
         if name not in table:
             raise ConfigError(unknown_name(kind, name, table))
         return table[name]

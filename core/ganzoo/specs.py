@@ -121,6 +121,20 @@ class FeatureExtractorSpec:
 
 
 @dataclass(frozen=True)
+class LoggerSpec:
+    """A place runs are recorded while they train (``--logger NAME``, ``train.loggers``):
+    ``build(options)`` returns a :class:`ganzoo.plugin.Logger`; ``options`` is the entry's
+    ``train.logger_options[NAME]`` (a dict, empty by default). ``extra`` names the pip
+    extra (or package) the logger needs, for the message shown when it is missing.
+    """
+
+    name: str
+    build: Callable[[dict[str, Any]], Any]
+    description: str = ""
+    extra: str = ""
+
+
+@dataclass(frozen=True)
 class CommandSpec:
     """A ``ganzoo`` sub-command contributed by a plugin (e.g. ``ganzoo translate``).
 
@@ -168,6 +182,8 @@ class TrainConfig:
     max_loss: float = 1e6  # a loss above this stops the run as diverged (0: no bound)
     saturated_intervals: int = 20  # log intervals in a row with the discriminator's outputs saturated that stop the run (0: off)
     stop_signals: tuple[str, ...] = ("SIGTERM", "SIGINT", "SIGUSR1")  # finish the step, checkpoint, exit "interrupted"
+    loggers: tuple[str, ...] = ()  # where the run is recorded besides its own history.jsonl: tensorboard, mlflow, a plugin's
+    logger_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # per logger: {mlflow: {experiment: ..., log_model: true}}
 
     def __post_init__(self) -> None:
         if self.steps <= 0 and self.epochs <= 0 and not self.phase_steps:
@@ -192,6 +208,11 @@ class TrainConfig:
         unknown = [s for s in self.stop_signals if s not in STOP_SIGNALS]
         if unknown:
             raise ValueError(f"train.stop_signals: '{short(unknown[0])}' is not one of {', '.join(STOP_SIGNALS)}")
+        if not all(isinstance(name, str) and name for name in self.loggers):
+            raise ValueError("train.loggers must be a list of logger names, e.g. [tensorboard, mlflow]")
+        for name, options in self.logger_options.items():
+            if not isinstance(options, dict):
+                raise ValueError(f"train.logger_options.{short(name)} must be a mapping of that logger's options")
         for group, settings in self.groups.items():
             if not isinstance(settings, dict) or set(settings) - GROUP_SETTINGS:
                 raise ValueError(f"train.groups.{short(group)} must be a mapping of {', '.join(sorted(GROUP_SETTINGS))}")

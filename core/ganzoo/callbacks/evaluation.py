@@ -39,6 +39,7 @@ class Evaluation:
             record = evaluate_heldout(self._loaded(run, model), run.eval_data, run.eval_split, None, run.entry.train.eval_batches)
         scores = record["scores"]
         update_metrics(run.run_dir, "heldout", record)
+        run.pm.hook.ganzoo_evaluated(run_dir=run.run_dir, step=run.step, section="heldout", record=record)
         run.extras["heldout"] = record
         shown = "  ".join(f"{k} {v:.4g}" for k, v in scores.items())
         self.console.print(f"held-out {run.eval_split} ({len(run.eval_data)} items): {shown}", highlight=False)
@@ -47,7 +48,9 @@ class Evaluation:
         """``train.eval_samples`` samples scored as ``ganzoo evaluate`` does (default features)."""
         with run.sampling() as model:
             record = evaluate_samples(self._loaded(run, model), run.registry, samples=run.entry.train.eval_samples)
-        update_metrics(run.run_dir, f"samples-{record['features']['features']}", record)
+        section = f"samples-{record['features']['features']}"
+        update_metrics(run.run_dir, section, record)
+        run.pm.hook.ganzoo_evaluated(run_dir=run.run_dir, step=run.step, section=section, record=record)
         shown = "  ".join(f"{k} {v:.4g}" for k, v in record["scores"].items() if not k.endswith("_std"))
         self.console.print(f"samples ({record['fake_images']} vs {record['real_images']} real, {record['features']['features']} "
                            f"features): {shown}", highlight=False)

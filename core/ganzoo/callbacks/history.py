@@ -3,7 +3,8 @@
 Metrics are summed on the training device and read once per ``train.log_every`` steps,
 so recording them costs no host synchronisation on the other steps. Each line holds the
 interval's means, the throughput and the wall time; the last record is on ``run.extras``
-for other callbacks (the progress display reads it).
+for other callbacks (the progress display reads it), and each record goes to
+``ganzoo_log`` (the loggers).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class History:
             record["diagnostics"] = diagnostics  # the logged values that are not losses
         append_jsonl(self.path, record)
         run.extras["last_log"] = record
+        run.pm.hook.ganzoo_log(run=run, step=step, record=record)
         self.sums, self.counts = {}, {}
         self.last_time, self.last_step = now, step
 

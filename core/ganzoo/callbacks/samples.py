@@ -1,9 +1,13 @@
-"""Preview grids from the run's fixed inputs: ``samples/step_NNNNNN.png`` and ``samples.png``."""
+"""Preview grids from the run's fixed inputs: ``samples/step_NNNNNN.png`` and ``samples.png``,
+handed to ``ganzoo_preview`` (the loggers) as they are drawn."""
 
 from __future__ import annotations
 
-from ganzoo.images import save_images
+import shutil
+from pathlib import Path
+
 from ganzoo.hookspecs import hookimpl
+from ganzoo.images import grid
 
 
 class SampleGrids:
@@ -11,14 +15,22 @@ class SampleGrids:
     def ganzoo_step_end(self, run, step: int) -> None:
         every = run.entry.train.sample_every
         if every and step % every == 0 and step < run.total_steps:
-            save_images(run.sample_fixed(), run.run_dir / "samples" / f"step_{step:06d}.png", nrow=self._nrow(run))
+            self._draw(run, step)
 
     @hookimpl(tryfirst=True)  # right after the checkpoint, before the (long, interruptible) evaluation
     def ganzoo_train_end(self, run, status: str) -> None:
         if status != "failed" and run.step > 0:
-            images = run.sample_fixed()
-            save_images(images, run.run_dir / "samples" / f"step_{run.step:06d}.png", nrow=self._nrow(run))
-            save_images(images, run.run_dir / "samples.png", nrow=self._nrow(run))
+            shutil.copyfile(self._draw(run, run.step), run.run_dir / "samples.png")
+
+    def _draw(self, run, step: int) -> Path:
+        from PIL import Image
+
+        pixels = grid(run.sample_fixed(), self._nrow(run))
+        path = run.run_dir / "samples" / f"step_{step:06d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels.permute(1, 2, 0).numpy()).save(path)
+        run.pm.hook.ganzoo_preview(run=run, step=step, grid=pixels, path=path)
+        return path
 
     @staticmethod
     def _nrow(run) -> int:
