@@ -33,7 +33,7 @@ from ganzoo._version import __version__
 from ganzoo.build import build_model
 from ganzoo.config import apply_overrides, build_config, build_entry
 from ganzoo.ema import EMA
-from ganzoo.errors import CheckpointError, GanzooWarning
+from ganzoo.errors import CheckpointError, GanzooWarning, MissingPluginError
 from ganzoo.model import GANModel
 from ganzoo.paths import checkpoint_path, run_dir_of, runs_root
 from ganzoo.plugins import Registry
@@ -291,11 +291,11 @@ def entry_of(registry: Registry, payload: dict[str, Any], overrides: Sequence[st
         if kind in tables and made.get("name") not in tables[kind]:
             plugin = registry.plugins.get(made.get("plugin", ""))
             if plugin is not None and plugin.disabled:
-                raise CheckpointError(f"{origin} was trained with {kind} '{made.get('name')}' from plugin '{plugin.name}', which is "
+                raise MissingPluginError(f"{origin} was trained with {kind} '{made.get('name')}' from plugin '{plugin.name}', which is "
                                       "disabled here (--disable-plugin / $GANZOO_DISABLE_PLUGINS): enable it to load this checkpoint")
             where = f"plugin '{made.get('plugin')}'" + (f" of {made['distribution']} {made.get('version', '')}".rstrip() if made.get("distribution") else "")
             install = f": pip install {made['distribution']}" if made.get("distribution") else ""
-            raise CheckpointError(f"{origin} was trained with {kind} '{made.get('name')}' from {where}, which is not installed here{install}")
+            raise MissingPluginError(f"{origin} was trained with {kind} '{made.get('name')}' from {where}, which is not installed here{install}")
     raw = dict(payload["entry"])
     name = raw.pop("name")
     return build_entry(name, apply_overrides(raw, list(overrides)), origin, registry)

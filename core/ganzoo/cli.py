@@ -105,6 +105,18 @@ def build_parser(plugin_commands: dict[str, CommandSpec] | None = None) -> argpa
     p.add_argument("--runs-dir", type=Path)
     _common(p)
 
+    p = sub.add_parser("demo", help="try a trained model in the browser: a Gradio page (pip install 'ganzoo[demo]')")
+    p.add_argument("source", metavar="ENTRY-or-RUN", help="what 'ganzoo sample' takes: an entry (its newest run), a run, a "
+                                                          "checkpoint, an exported folder, hf://owner/name")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, help="the port (default: Gradio's, 7860 or the next free one)")
+    p.add_argument("--share", action="store_true", help="also a public *.gradio.live link through Gradio's servers (72 h)")
+    p.add_argument("--export-space", type=Path, metavar="DIR", help="write a Hugging Face Space running this page instead")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--runs-dir", type=Path)
+    p.add_argument("--data-dir", type=Path, help="where the entry's held-out examples are (translators)")
+    _common(p)
+
     p = sub.add_parser("push", help="upload a trained model (exported first) to the Hugging Face Hub")
     p.add_argument("source", metavar="RUN-or-EXPORT")
     p.add_argument("repo", metavar="OWNER/NAME")
@@ -483,9 +495,31 @@ def cmd_push(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace, console: Console) -> int:
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise GanzooError("the demo page needs Gradio: pip install 'ganzoo[demo]'") from None
+    from ganzoo import demo
+
+    if args.export_space:
+        folder = demo.export_space(args.source, args.export_space, runs_dir=args.runs_dir, registry=args.registry)
+        console.print(f"a Hugging Face Space in {folder}: app.py, requirements.txt, README.md, model/ (try it: cd {folder} "
+                      "&& python app.py)", highlight=False, soft_wrap=True)
+        return 0
+    model, error = demo.load(args.source, device=args.device, runs_dir=args.runs_dir, registry=args.registry)
+    if error:
+        Console(stderr=True).print(f"warning: {error} (the page says so)", highlight=False, soft_wrap=True)
+    blocks = demo.page(model, error, data_dir=args.data_dir)
+    Console(stderr=True).print(f"serving {args.source} (Ctrl-C stops)", highlight=False)
+    demo.serve(blocks, host=args.host, port=args.port, share=args.share)
+    return 0
+
+
 COMMANDS = {"new-plugin": cmd_new_plugin, "list": cmd_list, "plugins": cmd_plugins, "info": cmd_info, "run": cmd_run, "sample": cmd_sample,
             "translate": cmd_translate, "upscale": cmd_translate, "evaluate": cmd_evaluate, "features": cmd_features,
-            "report": cmd_report, "compare": cmd_compare, "export": cmd_export, "push": cmd_push}
+            "report": cmd_report, "compare": cmd_compare, "export": cmd_export, "push": cmd_push,
+            "demo": cmd_demo}
 
 if __name__ == "__main__":
     sys.exit(main())

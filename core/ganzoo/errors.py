@@ -33,6 +33,11 @@ class CheckpointError(GanzooError):
     """A checkpoint is missing, corrupt, or belongs to another entry."""
 
 
+class MissingPluginError(CheckpointError):
+    """A checkpoint or export needs a model, dataset or loss no installed plugin provides;
+    the message names the distribution to install."""
+
+
 class DivergedError(GanzooError):
     """Training diverged (a loss past its bound, a saturated discriminator); the last good checkpoint was kept."""
 

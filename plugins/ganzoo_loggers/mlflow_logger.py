@@ -106,7 +106,7 @@ class MLflowLogger(Logger):
 
     def log_images(self, step: int, tag: str, grid: Tensor) -> None:
         if step > self.logged_up_to:
-            self.client.log_image(self.run_id, grid.permute(1, 2, 0).numpy(), key=tag, step=step)
+            self.pending.append(self.client.log_image(self.run_id, grid.permute(1, 2, 0).numpy(), key=tag, step=step, synchronous=False))
 
     def log_artifacts(self, paths: list[Path]) -> None:
         for path in paths:
