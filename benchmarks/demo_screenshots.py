@@ -9,6 +9,7 @@ Needs `pip install 'ganzoo[demo]' playwright` and a Chromium (Debian: `apt-get i
 chromium`; Playwright's own browser download is not used):
 
     python benchmarks/demo_screenshots.py [--steps 60] [--chromium /usr/bin/chromium]
+    python benchmarks/demo_screenshots.py --run noise=runs/dcgan-mnist-5k/TIMESTAMP   # a trained run for a kind
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
+    parser.add_argument("--run", action="append", default=[], metavar="KIND=RUN", help="use this run for KIND instead of training one")
+    parser.add_argument("--only", nargs="*", choices=sorted(KINDS), help="these kinds only")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -66,9 +69,13 @@ def main() -> None:
              "--disable-component-update", "--disable-sync"]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=flags)
+        given = dict(item.split("=", 1) for item in args.run)
         for kind, name in KINDS.items():
-            run = ganzoo.train(name, overrides=small(registry, name, args.steps), run_dir=work / kind, registry=registry)
-            model, error = demo.load(run.run_dir, registry=registry)
+            if args.only and kind not in args.only:
+                continue
+            source = given.get(kind) or ganzoo.train(name, overrides=small(registry, name, args.steps), run_dir=work / kind,
+                                                     registry=registry).run_dir
+            model, error = demo.load(source, registry=registry)
             if kind == "translator":  # one of the entry's own held-out inputs
                 examples = model.examples(None, work)
                 outline = examples[0] if examples else photo

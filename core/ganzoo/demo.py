@@ -41,6 +41,8 @@ MAX_FRAMES = 32  # frames of an interpolation
 MAX_UPLOAD_PIXELS = 2048 * 2048  # an upload above this is refused (a CPU serves the page); --max-upload-pixels changes it
 MAX_FILE_SIZE = "20mb"  # Gradio refuses bigger uploads before they reach ganzoo
 ZOOM = 4  # the zoomed crop of a super-resolved image is enlarged this many times (nearest)
+SHOWN = 360  # pixels of height small outputs are shown at (a 28 px digit grid would be a stamp); downloads keep their size
+CSS = ".ganzoo-enlarged img {width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated}"  # enlarged, sharp
 
 
 class DemoModel:
@@ -337,7 +339,7 @@ def _generate_controls(gr: Any, demo: DemoModel, safe: Any) -> None:
         if demo.caps.condition == "text":
             text = gr.Textbox(label="caption", placeholder="a caption in the words of the training captions")
         button = gr.Button("Generate", variant="primary")
-        out = gr.Image(label="samples", format="png", type="numpy")
+        out = gr.Image(label="samples", format="png", type="numpy", height=SHOWN, elem_classes=["ganzoo-enlarged"])
         note = gr.Markdown()
         inputs = [seed, n] + [c for c in (label, text) if c is not None]
 
@@ -352,7 +354,7 @@ def _generate_controls(gr: Any, demo: DemoModel, safe: Any) -> None:
             seed_b = gr.Number(value=1, precision=0, minimum=0, label="to seed")
             frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, label="frames")
         button = gr.Button("Interpolate", variant="primary")
-        strip = gr.Image(label="strip", format="png", type="numpy")
+        strip = gr.Image(label="strip", format="png", type="numpy", height=SHOWN // 3, elem_classes=["ganzoo-enlarged"])
         gif = gr.File(label="animated GIF")
         extra = [c for c in (label, text) if c is not None]
 
@@ -382,8 +384,8 @@ def _translate_controls(gr: Any, demo: DemoModel, safe: Any, data_dir: Path | No
     direction = gr.Dropdown(names, value=names[0], label="direction", visible=len(names) > 1)
     button = gr.Button("Translate", variant="primary")
     with gr.Row():
-        seen = gr.Image(label="input (as the model reads it)", format="png", type="numpy")
-        out = gr.Image(label="output", format="png", type="numpy")
+        seen = gr.Image(label="input (as the model reads it)", format="png", type="numpy", height=SHOWN, elem_classes=["ganzoo-enlarged"])
+        out = gr.Image(label="output", format="png", type="numpy", height=SHOWN, elem_classes=["ganzoo-enlarged"])
     examples = demo.examples(data_dir, Path(tempfile.mkdtemp(prefix="ganzoo-demo-")))
     if examples:
         gr.Examples([[str(p)] for p in examples], [source], label="held-out examples")
@@ -438,7 +440,7 @@ def serve(blocks: Any, host: str = "127.0.0.1", port: int | None = None, share: 
     CPU runs one request well, two badly), the rest queued; the page itself keeps answering."""
     blocks.queue(default_concurrency_limit=1, max_size=32)
     return blocks.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=not block,
-                         max_file_size=MAX_FILE_SIZE, show_error=False)  # Gradio prints the page's address (and share link)
+                         max_file_size=MAX_FILE_SIZE, show_error=False, css=CSS)  # Gradio prints the page's address (and share link)
 
 
 # ---------------------------------------------------------------- a Hugging Face Space
