@@ -1,4 +1,4 @@
-"""Training and sampling throughput of zoo entries, and ganzoo against the textbook loop.
+"""Training and sampling throughput of zoo entries, and ganzoo against each model's reference loop.
 
 For each entry, in a fresh process (so that the peak memory is the entry's own):
 
@@ -7,17 +7,15 @@ For each entry, in a fresh process (so that the peak memory is the entry's own):
   each. Phased models are timed in their last (main) phase.
 - **sample**: images per second of the generator in eval mode, same median.
 - **peak memory**: the process's peak RSS (CPU) or ``torch.cuda.max_memory_allocated``.
-- **FLOPs**: of one step, counted by ``torch.utils.flop_counter``; achieved TFLOP/s, and on
-  a GPU with a known peak, the model FLOPs utilisation (MFU).
-
-For entries whose model is the textbook shape (one generator and one discriminator,
-generating from noise; a capability, not a name) the same process also times the
-**textbook loop** on the same model,
-data and batch size: a ``DataLoader`` over a map-style dataset converting each image
-(PIL -> ``ToTensor`` -> ``Normalize``, as torchvision's MNIST does), ``sigmoid`` +
-``nn.BCELoss``, ``torch.optim.Adam`` with default settings, ``.item()`` of both losses
-every step, one generator forward reused by both updates. The ratio ganzoo / textbook is
-the figure to track: absolute numbers depend on the machine.
+- **FLOPs**: of one step, counted by ``torch.utils.flop_counter``; achieved TFLOP/s and its
+  share of the device's matrix peak for the row's precision (fp32 and bf16 matmul peaks
+  measured in the same run), and on a GPU with a known peak, the MFU.
+- **reference**: the same process times the model's **reference loop** on the same
+  networks, data and batch size: the step structure of the variant's well-known public
+  implementation (PyTorch's DCGAN example, PyTorch-GAN's pix2pix.py and srgan.py, the
+  official StackGAN-Pytorch trainer), in fp32 as they train, provided by the model's
+  plugin (``ModelSpec.reference_loop``: this harness names no model). The ratio ganzoo /
+  reference is the figure to track: absolute numbers depend on the machine.
 
     python benchmarks/speed.py                               # the offline entries
     python benchmarks/speed.py dcgan-mnist-5k dcgan-mnist-5k@train.precision=bf16,train.compile=true
@@ -37,7 +35,6 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
 import ganzoo
 from common import header
@@ -77,72 +74,29 @@ def peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-class TextbookMNIST(torch.utils.data.Dataset):
-    """What ``torchvision.datasets.MNIST(transform=...)`` does per item: PIL image -> tensor."""
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        from torchvision import transforms
-
-        self.images, self.labels = images, labels
-        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int):
-        from PIL import Image
-
-        return self.transform(Image.fromarray(self.images[i, 0].numpy(), mode="L")), int(self.labels[i])
-
-
-def textbook_shaped(model, data) -> bool:
-    """The textbook loop fits a model of one generator and one discriminator that generates
-    from noise (optionally by class) on in-memory grey images."""
-    caps = model.capabilities
-    return (caps.generates and caps.condition in ("", "class") and set(model.networks) == {"generator", "discriminator"}
-            and hasattr(data, "tensors") and "label" in data.tensors and data.info.channels == 1)
-
-
-def textbook_rate(entry, registry, steps: int, repeats: int, device: torch.device) -> float:
-    """Images per second of the textbook DCGAN loop on the entry's model and data."""
+def reference_rate(entry, registry, steps: int, repeats: int, device: torch.device) -> float | None:
+    """Images per second of the model's reference loop (its plugin's ``ModelSpec.reference_loop``:
+    the variant trained the way its well-known public implementation does) on the entry's
+    networks, data and batch size, in fp32 as those scripts train; None without one."""
     from ganzoo.build import build_model, load_data
 
+    spec = registry.spec("model", entry.model)
+    if spec.reference_loop is None:
+        return None
     data = load_data(registry, entry)
     model = build_model(registry, entry, data.info).to(device)
-    g, d = model.generator, model.discriminator
-    conditional = bool(model.num_classes)
-    bs = entry.train.batch_size
-    loader = torch.utils.data.DataLoader(TextbookMNIST(data.tensors["image"], data.tensors["label"]), batch_size=bs,
-                                         shuffle=True, drop_last=True)
-    opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
-    opt_g = torch.optim.Adam(g.parameters(), lr=entry.train.lr_g, betas=entry.train.betas)
-    criterion = nn.BCELoss()
-    batches = iter(loader)
+    model.setup_training()
+    model.set_phase(model.phases[-1].name)  # the main phase, as ganzoo's loop is timed
+    model.train()
+    train = spec.reference_loop(entry, model, data, device)
+    return median_rate(lambda: train(steps), steps * entry.train.batch_size, repeats, device)
 
-    def run(n: int) -> None:
-        nonlocal batches
-        for _ in range(n):
-            try:
-                real, labels = next(batches)
-            except StopIteration:
-                batches = iter(loader)
-                real, labels = next(batches)
-            real, labels = real.to(device), labels.to(device)
-            y = labels if conditional else None
-            ones, zeros = torch.ones(bs, device=device), torch.zeros(bs, device=device)
-            fake_labels = torch.randint(0, 10, (bs,), device=device) if conditional else None
-            fake = g(torch.randn(bs, model.latent_dim, device=device), fake_labels)
-            opt_d.zero_grad()
-            loss_d = criterion(torch.sigmoid(d(real, y)), ones) + criterion(torch.sigmoid(d(fake.detach(), fake_labels)), zeros)
-            loss_d.backward()
-            opt_d.step()
-            opt_g.zero_grad()
-            loss_g = criterion(torch.sigmoid(d(fake, fake_labels)), ones)
-            loss_g.backward()
-            opt_g.step()
-            print(f"\r{loss_d.item():.3f} {loss_g.item():.3f}", end="", file=sys.stderr)  # the per-step .item()
 
-    return median_rate(lambda: run(steps), steps * bs, repeats, device)
+def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048) -> float:
+    """TFLOP/s of a large square matmul in ``dtype``: the device's practical matrix peak."""
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    rate = median_rate(lambda: [a @ b for _ in range(8)], 8, 5, device)
+    return rate * 2 * n**3 / 1e12
 
 
 def measure(name: str, overrides: list[str], steps: int, repeats: int, device_name: str) -> dict:
@@ -194,24 +148,32 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
     peak = next((v for k, v in PEAK_TFLOPS.items() if k in result["device"]), None)
     if peak is not None:
         result["mfu"] = round(result["achieved_tflops"] / peak[run.precision], 4)
-    if textbook_shaped(model, run.data):
-        reference = textbook_rate(entry, registry, steps, repeats, device)
-        result["textbook_images_per_s"] = round(reference, 1)
-        result["speedup_vs_textbook"] = round(train_rate / reference, 2)
+    reference = reference_rate(entry, registry, steps, repeats, device)
+    if reference is not None:
+        result["reference_images_per_s"] = round(reference, 1)
+        result["speedup_vs_reference"] = round(train_rate / reference, 2)
+        result["reference_tflops"] = round(flops * reference / bs / 1e12, 4)  # the same networks' work per image
     return result
 
 
-def table(results: list[dict], head: dict) -> str:
+def table(results: list[dict], head: dict, peaks: dict[str, float]) -> str:
+    peak_text = ", ".join(f"{k} {v:.2f}" for k, v in peaks.items())
     lines = [f"{head['date']}, {results[0]['device'] if results else '?'} ({head['threads']} threads), torch {head['torch']}; "
              f"`python benchmarks/speed.py {' '.join(sys.argv[1:])}`".replace(" --write-docs", ""), "",
-             "| entry | precision | batch | train img/s | textbook img/s | ganzoo / textbook | sample img/s | peak memory | GFLOP/step | TFLOP/s | MFU |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"Matrix peak measured in the same run (2048² matmul), TFLOP/s: {peak_text}. The reference is the model's "
+             "public training script's step structure (fp32); \"share\" is TFLOP/s over the peak of the row's precision.", "",
+             "| entry | precision | batch | train img/s | reference img/s | ganzoo / reference | sample img/s | peak memory | "
+             "GFLOP/step | TFLOP/s | share of peak | reference TFLOP/s (share of fp32 peak) | MFU |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         name = r["entry"] + (f" ({', '.join(r['overrides'])})" if r["overrides"] else "")
+        share = f"{r['achieved_tflops'] / peaks[r['precision']]:.1%}" if r["precision"] in peaks else "–"
+        ref = (f"{r['reference_tflops']} ({r['reference_tflops'] / peaks['fp32']:.1%})" if "reference_tflops" in r and "fp32" in peaks
+               else "–")
         lines.append(f"| {name} | {r['precision']} | {r['batch_size']} | {r['train_images_per_s']} | "
-                     f"{r.get('textbook_images_per_s', '–')} | {str(r['speedup_vs_textbook']) + '×' if 'speedup_vs_textbook' in r else '–'} | "
-                     f"{r['sample_images_per_s']} | {r['peak_memory_mb']} MB | {r['step_gflop']} | {r['achieved_tflops']} | "
-                     f"{r.get('mfu', '–')} |")
+                     f"{r.get('reference_images_per_s', '–')} | {str(r['speedup_vs_reference']) + '×' if 'speedup_vs_reference' in r else '–'} | "
+                     f"{r['sample_images_per_s']} | {r['peak_memory_mb']} MB | {r['step_gflop']} | {r['achieved_tflops']} | {share} | "
+                     f"{ref} | {r.get('mfu', '–')} |")
     return "\n".join(lines)
 
 
@@ -253,10 +215,14 @@ def main() -> None:
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)
     head = header()
-    text = table(results, head)
+    device = torch.device("cuda" if args.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu")
+    peaks = {"fp32": matmul_peak(torch.float32, device), "bf16": matmul_peak(torch.bfloat16, device)}
+    if device.type == "cuda":
+        peaks["fp16"] = matmul_peak(torch.float16, device)
+    text = table(results, head, peaks)
     print(text)
     if args.json:
-        args.json.write_text(json.dumps({**head, "results": results}, indent=2))
+        args.json.write_text(json.dumps({**head, "peak_tflops": peaks, "results": results}, indent=2))
     if args.write_docs:
         write_docs(text)
 

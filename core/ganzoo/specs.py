@@ -57,6 +57,10 @@ class ModelSpec:
     plugin's own): the options of a model small enough for a few CPU steps, and the data
     the model takes at a given image side and channel count (``None``: that size is not
     supported, and building the model for it must raise a one-line ``ValueError``).
+    ``reference_loop`` serves ``benchmarks/speed.py``: ``reference_loop(entry, model, data,
+    device)`` returns ``train(n)``, which trains the model's networks ``n`` steps the way the
+    variant's well-known public implementation does (its data pipeline, its losses, its
+    per-step host reads), so that ganzoo's loop is timed against it on the same networks.
     """
 
     name: str
@@ -65,6 +69,7 @@ class ModelSpec:
     description: str = ""
     tiny_options: dict[str, Any] = field(default_factory=dict)
     example_data: Callable[[int, int], DataInfo | None] = square_images
+    reference_loop: Callable[..., Callable[[int], None]] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from ganzoo.plugin import DataInfo, DatasetSpec, ModelSpec, hookimpl
 from ganzoo_pix2pix.data import DigitEdgesConfig, PairedImages, PairsConfig, load_digit_edges, load_pairs, outline
 from ganzoo_pix2pix.model import Pix2Pix, Pix2PixConfig
 from ganzoo_pix2pix.networks import PatchDiscriminator, UNetGenerator
+from ganzoo_pix2pix.reference import reference_loop
 
 GANZOO_API = 1
 
@@ -22,7 +23,7 @@ __all__ = ["PairedImages", "PairsConfig", "PatchDiscriminator", "Pix2Pix", "Pix2
 @hookimpl
 def ganzoo_register_models() -> list[ModelSpec]:
     return [ModelSpec("pix2pix", Pix2Pix, Pix2PixConfig, "Pix2Pix: U-Net + PatchGAN image-to-image translation (Isola et al. 2017)",
-                      tiny_options={"g_channels": 8, "d_channels": 8}, example_data=_pairs)]
+                      tiny_options={"g_channels": 8, "d_channels": 8}, example_data=_pairs, reference_loop=reference_loop)]
 
 
 def _pairs(size: int, channels: int) -> DataInfo:

@@ -14,6 +14,7 @@ from ganzoo_srgan.data import HRImages, SRDataConfig, load_div2k, load_hr_folder
 from ganzoo_srgan.features import ContentFeatures
 from ganzoo_srgan.model import SRGAN, SRGANConfig
 from ganzoo_srgan.networks import Discriminator, SRResNet
+from ganzoo_srgan.reference import reference_loop
 
 GANZOO_API = 1
 
@@ -24,7 +25,7 @@ __all__ = ["ContentFeatures", "Discriminator", "HRImages", "SRDataConfig", "SRGA
 def ganzoo_register_models() -> list[ModelSpec]:
     return [ModelSpec("srgan", SRGAN, SRGANConfig, "SRGAN: SRResNet + VGG-style discriminator, MSE warm-up then adversarial (Ledig et al. 2017)",
                       tiny_options={"g_channels": 8, "d_channels": 8, "blocks": 1, "d_dense": 8, "content": "pixel"},
-                      example_data=_low_and_high)]
+                      example_data=_low_and_high, reference_loop=reference_loop)]
 
 
 def _low_and_high(size: int, channels: int) -> DataInfo:

@@ -12,6 +12,7 @@ from pathlib import Path
 from ganzoo.plugin import DataInfo, DatasetSpec, ModelSpec, hookimpl
 from ganzoo_stackgan.data import CaptionsConfig, digit_captions, load_captioned_folder, load_digit_captions, measure, read_captions
 from ganzoo_stackgan.model import StackGAN, StackGANConfig
+from ganzoo_stackgan.reference import reference_loop
 
 GANZOO_API = 1
 
@@ -21,7 +22,7 @@ __all__ = ["CaptionsConfig", "StackGAN", "StackGANConfig", "digit_captions", "me
 @hookimpl
 def ganzoo_register_models() -> list[ModelSpec]:
     return [ModelSpec("stackgan", StackGAN, StackGANConfig, "StackGAN: text -> Stage-I sketch -> Stage-II image (Zhang et al. 2017)",
-                      tiny_options={"g_channels": 8, "d_channels": 8}, example_data=_captioned)]
+                      tiny_options={"g_channels": 8, "d_channels": 8}, example_data=_captioned, reference_loop=reference_loop)]
 
 
 def _captioned(size: int, channels: int) -> DataInfo | None:
