@@ -107,6 +107,28 @@ def test_every_entry_trains_two_steps_and_previews(name, offline_data, tmp_path)
     assert_export_round_trip(loaded, tmp_path / "export")
 
 
+REFERENCE_ENTRIES = {name: next(e for e in sorted(REGISTRY.entries) if REGISTRY.entries[e].entry is not None
+                                 and REGISTRY.entries[e].entry.model == name)
+                     for name, spec in REGISTRY.models.items() if spec.reference_loop is not None
+                     and any(s.entry is not None and s.entry.model == name for s in REGISTRY.entries.values())}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_ENTRIES.values()))
+def test_every_reference_loop_of_the_speed_benchmark_trains(name, offline_data):
+    """benchmarks/speed.py times each model's reference loop; here each runs two steps and moves the weights."""
+    from ganzoo.build import build_model, load_data
+
+    entry = REGISTRY.entry(name, small_overrides(REGISTRY.entry(name), offline_data))
+    data = load_data(REGISTRY, entry, offline_data)
+    model = build_model(REGISTRY, entry, data.info)
+    model.setup_training()
+    model.set_phase(model.phases[-1].name)
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    REGISTRY.spec("model", entry.model).reference_loop(entry, model, data, torch.device("cpu"))(2)
+    assert any(not torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
 def assert_export_round_trip(loaded, folder: Path) -> None:
     """The exported folder holds the inference weights only and gives the checkpoint's outputs, bit for bit."""
     ganzoo.export(loaded.path, folder, registry=REGISTRY)

@@ -21,30 +21,30 @@ class PerItemImages(torch.utils.data.Dataset):
     """What ``torchvision.datasets.ImageFolder(transform=...)`` does per item, from the
     dataset's stored pixels: a PIL image, then ``ToTensor`` and ``Normalize``."""
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None) -> None:
+    def __init__(self, data) -> None:
         from torchvision import transforms
 
-        self.images, self.labels = images, labels
-        channels = images.shape[1]
+        self.data = data
+        channels = data.info.channels
         self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,) * channels, (0.5,) * channels)])
 
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self.data)
 
     def __getitem__(self, i: int):
         from PIL import Image
 
-        pixels = self.images[i].permute(1, 2, 0).numpy()
+        item = {k: t[i] for k, t in self.data.tensors.items()} if hasattr(self.data, "tensors") else self.data.item(i, None)
+        pixels = item["image"].permute(1, 2, 0).numpy()
         image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
-        return self.transform(image), int(self.labels[i]) if self.labels is not None else 0
+        return self.transform(image), int(item["label"]) if "label" in item else 0
 
 
 def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], None]:
     g, d = model.generator, model.discriminator
     conditional = bool(model.num_classes)
     bs = entry.train.batch_size
-    loader = torch.utils.data.DataLoader(PerItemImages(data.tensors["image"], data.tensors.get("label")), batch_size=bs,
-                                         shuffle=True, drop_last=True)
+    loader = torch.utils.data.DataLoader(PerItemImages(data), batch_size=bs, shuffle=True, drop_last=True)
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     opt_g = torch.optim.Adam(g.parameters(), lr=entry.train.lr_g, betas=entry.train.betas)
     criterion = nn.BCELoss()
