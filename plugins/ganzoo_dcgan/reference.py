@@ -40,6 +40,14 @@ class PerItemImages(torch.utils.data.Dataset):
         return self.transform(image), int(item["label"]) if "label" in item else 0
 
 
+def epochs(loader):
+    """Batches of one epoch after another (each epoch reshuffled, as the scripts' loops do)."""
+    if not len(loader):
+        raise ValueError("the reference loop needs at least one full batch of data")
+    while True:
+        yield from loader
+
+
 def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], None]:
     g, d = model.generator, model.discriminator
     conditional = bool(model.num_classes)
@@ -48,16 +56,11 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     opt_g = torch.optim.Adam(g.parameters(), lr=entry.train.lr_g, betas=entry.train.betas)
     criterion = nn.BCELoss()
-    batches = iter(loader)
+    batches = epochs(loader)
 
     def train(n: int) -> None:
-        nonlocal batches
         for _ in range(n):
-            try:
-                real, labels = next(batches)
-            except StopIteration:
-                batches = iter(loader)
-                real, labels = next(batches)
+            real, labels = next(batches)
             real, labels = real.to(device), labels.to(device)
             y = labels if conditional else None
             ones, zeros = torch.ones(bs, device=device), torch.zeros(bs, device=device)

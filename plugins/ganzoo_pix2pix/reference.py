@@ -51,6 +51,14 @@ class PerItemPairs(torch.utils.data.Dataset):
         return out[0], out[1]
 
 
+def epochs(loader):
+    """Batches of one epoch after another (each epoch reshuffled, as the scripts' loops do)."""
+    if not len(loader):
+        raise ValueError("the reference loop needs at least one full batch of data")
+    while True:
+        yield from loader
+
+
 def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], None]:
     g, d = model.generator, model.discriminator
     bs = entry.train.batch_size
@@ -58,16 +66,11 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
     opt_g = torch.optim.Adam(g.parameters(), lr=entry.train.lr_g, betas=entry.train.betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     criterion_gan, criterion_pixel = nn.MSELoss(), nn.L1Loss()
-    batches = iter(loader)
+    batches = epochs(loader)
 
     def train(n: int) -> None:
-        nonlocal batches
         for _ in range(n):
-            try:
-                real_a, real_b = next(batches)
-            except StopIteration:
-                batches = iter(loader)
-                real_a, real_b = next(batches)
+            real_a, real_b = next(batches)
             real_a, real_b = real_a.to(device), real_b.to(device)
             opt_g.zero_grad()
             fake_b = g(real_a)

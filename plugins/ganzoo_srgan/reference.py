@@ -41,6 +41,14 @@ class PerItemPairs(torch.utils.data.Dataset):
         return self.lr(crop), self.hr(crop)
 
 
+def epochs(loader):
+    """Batches of one epoch after another (each epoch reshuffled, as the scripts' loops do)."""
+    if not len(loader):
+        raise ValueError("the reference loop needs at least one full batch of data")
+    while True:
+        yield from loader
+
+
 def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], None]:
     g, d = model.generator, model.discriminator
     bs = entry.train.batch_size
@@ -48,7 +56,7 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
     opt_g = torch.optim.Adam(g.parameters(), lr=entry.train.lr_g, betas=entry.train.betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     criterion_gan, criterion_pixel = nn.MSELoss(), nn.MSELoss()
-    batches = iter(loader)
+    batches = epochs(loader)
 
     def content(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         if model.config.content == "pixel":
@@ -56,13 +64,8 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
         return criterion_pixel(*model._features(sr, hr))
 
     def train(n: int) -> None:
-        nonlocal batches
         for _ in range(n):
-            try:
-                imgs_lr, imgs_hr = next(batches)
-            except StopIteration:
-                batches = iter(loader)
-                imgs_lr, imgs_hr = next(batches)
+            imgs_lr, imgs_hr = next(batches)
             imgs_lr, imgs_hr = imgs_lr.to(device), imgs_hr.to(device)
             opt_g.zero_grad()
             gen_hr = g(imgs_lr)

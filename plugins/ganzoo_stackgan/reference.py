@@ -43,6 +43,14 @@ class PerItemCaptioned(torch.utils.data.Dataset):
         return self.transform(image), self.embeddings[i, random.randrange(self.embeddings.shape[1])]
 
 
+def epochs(loader):
+    """Batches of one epoch after another (each epoch reshuffled, as the scripts' loops do)."""
+    if not len(loader):
+        raise ValueError("the reference loop needs at least one full batch of data")
+    while True:
+        yield from loader
+
+
 def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], None]:
     g, d = model.generator, model.discriminator2
     bs = entry.train.batch_size
@@ -60,16 +68,12 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     opt_g = torch.optim.Adam(params_g, lr=entry.train.lr_g, betas=entry.train.betas)
     criterion = nn.BCELoss()
-    batches, count = iter(loader), 0
+    batches, count = epochs(loader), 0
 
     def train(n: int) -> None:
-        nonlocal batches, count
+        nonlocal count
         for _ in range(n):
-            try:
-                real, embedding = next(batches)
-            except StopIteration:
-                batches = iter(loader)
-                real, embedding = next(batches)
+            real, embedding = next(batches)
             real, embedding = real.to(device), embedding.to(device)
             real_labels, fake_labels = torch.ones(bs, device=device), torch.zeros(bs, device=device)
             noise = torch.randn(bs, model.latent_dim, device=device)
