@@ -291,7 +291,8 @@ def evaluate(
     write: bool = True,
 ) -> dict[str, Any]:
     """Score a trained model; the record (figures with their protocol) is returned and,
-    with ``write``, stored in the run's ``metrics.json`` and its report regenerated.
+    with ``write``, stored in the run's ``metrics.json``, its report regenerated and the
+    figures sent to the run's loggers (``train.loggers``) at the checkpoint's step.
 
     Translators whose held-out split holds true targets are scored against them (L1,
     PSNR, SSIM and LPIPS of each direction; ``limit`` caps the batches), under
