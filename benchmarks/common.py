@@ -21,12 +21,13 @@ def header() -> dict[str, Any]:
 
 
 def runs(entries: Sequence[str], checkpoints: Sequence[str], workdir: Path, registry: Any, device: str,
-         data_dir: Path | None = None) -> Iterator[tuple[str, float | None]]:
+         data_dir: Path | None = None, overrides: Sequence[str] = ()) -> Iterator[tuple[str, float | None]]:
     """``(checkpoint source, training seconds)``: the given checkpoints (no time), then each
-    entry trained with its default configuration into ``workdir`` (timed)."""
+    entry trained with its default configuration (and ``overrides``) into ``workdir`` (timed)."""
     for source in checkpoints:
         yield source, None
     for name in entries:
         t0 = time.perf_counter()
-        run = ganzoo.train(name, registry=registry, run_dir=workdir / name, device=device, data_dir=data_dir)
+        run = ganzoo.train(name, overrides=list(overrides), registry=registry, run_dir=workdir / name, device=device,
+                           data_dir=data_dir)
         yield str(run.run_dir), round(time.perf_counter() - t0, 1)

@@ -10,6 +10,7 @@ next to the zoo's reference. The run directories (with their report.html) are ke
     python benchmarks/reference.py                       # every offline entry with a reference
     python benchmarks/reference.py dcgan-mnist-5k --json ref.json
     python benchmarks/reference.py --checkpoint runs/dcgan-mnist-5k/TIMESTAMP
+    python benchmarks/reference.py srgan-photos --set train.precision=bf16   # does a faster default hold?
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def main() -> None:
     parser.add_argument("entries", nargs="*", help="entries to train and score (default: those with a reference)")
     parser.add_argument("--checkpoint", action="append", default=[], help="score an existing checkpoint or run directory")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE",
+                        help="train with this override, e.g. train.precision=bf16 (checking a faster default's quality)")
     parser.add_argument("--runs-dir", type=Path, help="keep the runs here (default: a temporary folder)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -37,7 +40,8 @@ def main() -> None:
         entries = [s.name for s in registry.entries.values() if s.entry is not None and s.entry.reference]
     results = {**header(), "entries": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        for source, seconds in runs(entries, args.checkpoint, args.runs_dir or Path(tmp), registry, args.device):
+        for source, seconds in runs(entries, args.checkpoint, args.runs_dir or Path(tmp), registry, args.device,
+                                    overrides=args.overrides):
             loaded = ganzoo.load_checkpoint(source, device=args.device, registry=registry)
             record = ganzoo.evaluate(loaded, registry=registry)
             name = loaded.entry.name
