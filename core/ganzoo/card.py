@@ -26,7 +26,7 @@ def _pipeline_tag(loaded: LoadedModel) -> str:
     return "text-to-image" if caps.condition == "text" else "unconditional-image-generation"
 
 
-def _figures(run_metrics: dict[str, Any]) -> list[str]:
+def figure_lines(run_metrics: dict[str, Any]) -> list[str]:
     """Markdown lines: each measured section's figures and the protocol they were measured with."""
     lines: list[str] = []
     for section, record in run_metrics.items():
@@ -93,7 +93,7 @@ def model_card(loaded: LoadedModel, config: dict[str, Any], registry: Registry, 
         f"- **Exported with:** ganzoo {config['ganzoo_version']}; weights `model.safetensors` "
         f"(SHA-256 `{config['weights_sha256']}`), networks: {', '.join(config['networks'])}", "",
         "## Figures", "",
-        *(_figures(metrics) or ["Not measured: run `ganzoo evaluate RUN_DIR` before exporting to include figures."]), "",
+        *(figure_lines(metrics) or ["Not measured: run `ganzoo evaluate RUN_DIR` before exporting to include figures."]), "",
     ]
     if has_samples:
         lines += ["## Samples", "", "![samples](samples.png)", ""]

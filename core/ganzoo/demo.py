@@ -34,7 +34,9 @@ from torch import Tensor
 from ganzoo.api import load_checkpoint, sample, translate, translation_scale
 from ganzoo.checkpoints import LoadedModel
 from ganzoo.errors import ConfigError, DataError, GanzooError
-from ganzoo.images import grid, read_image, to_model_range, to_uint8
+from ganzoo.card import figure_lines
+from ganzoo.images import grid, read_image, to_model_range, to_uint8, write_png
+from ganzoo.rundir import read_json
 
 MAX_IMAGES = 64  # images a visitor may ask for at once
 MAX_FRAMES = 32  # frames of an interpolation
@@ -74,20 +76,12 @@ class DemoModel:
         loaded, entry = self.loaded, self.loaded.entry
         lines = [f"### {entry.name}", "", entry.description or "", "",
                  f"model `{entry.model}`, dataset `{entry.dataset}`, loss `{entry.loss}`, trained {loaded.step:,} steps"]
-        run = _read_json(loaded.run_dir / "run.json") if loaded.run_dir else {}
+        run = read_json(loaded.run_dir / "run.json") if loaded.run_dir else {}
         if run:
             lines.append(f"on {run.get('device', '?')} in {run.get('train_seconds', 0):,.0f} s ({run.get('precision', '?')}), "
                          f"ganzoo {run.get('ganzoo', '?')}, torch {run.get('torch', '?')}")
-        metrics = _read_json(loaded.run_dir / "metrics.json") if loaded.run_dir else {}
-        for section, record in metrics.items():
-            scores = record.get("scores") if isinstance(record, dict) else None
-            if not isinstance(scores, dict):
-                continue
-            shown = ", ".join(f"{k} {v:.4g}" for k, v in _flat(scores).items() if not k.endswith("_std"))
-            protocol = record.get("protocol") or record.get("features") or {}
-            lines += ["", f"**{section}** (step {record.get('step', '?')}): {shown}"]
-            if isinstance(protocol, dict) and protocol:
-                lines.append("protocol: " + "; ".join(f"{k} {v}" for k, v in protocol.items() if isinstance(v, (str, int, float))))
+        metrics = read_json(loaded.run_dir / "metrics.json") if loaded.run_dir else {}
+        lines += ["", *figure_lines(metrics)]  # as the model card shows them: figures with their protocol
         if not metrics:
             lines += ["", "No figures measured yet: `ganzoo evaluate` writes them."]
         return "\n".join(lines)
@@ -221,7 +215,7 @@ class DemoModel:
             return []
         paths = []
         for i, image in enumerate(to_uint8(batch[source])):
-            paths.append(_save_png(image, folder / f"example-{i}.png"))
+            paths.append(write_png(image, folder / f"example-{i}.png"))
         return paths
 
 
@@ -258,32 +252,6 @@ def _check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ConfigError("the seed must be a whole number from 0")
     return seed
-
-
-def _flat(scores: dict[str, Any], prefix: str = "") -> dict[str, float]:
-    flat: dict[str, float] = {}
-    for key, value in scores.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{prefix}{key}/"))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            flat[f"{prefix}{key}"] = float(value)
-    return flat
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _save_png(pixels: Tensor, path: Path) -> Path:
-    from PIL import Image
-
-    array = pixels.permute(1, 2, 0).numpy()
-    Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(path)
-    return path
 
 
 def _array(pixels: Tensor):  # (H, W, C) uint8 for Gradio
@@ -416,7 +384,7 @@ def _upscale_controls(gr: Any, demo: DemoModel, safe: Any) -> None:
     def run(path, tile):
         low, high = demo.upscale(demo.read(path), tile)
         out = Path(tempfile.mkdtemp(prefix="ganzoo-demo-")) / (Path(path).stem + "_x.png")
-        return _array(low), _array(high), _array(zoomed_crop(low, high)), str(_save_png(high, out))
+        return _array(low), _array(high), _array(zoomed_crop(low, high)), str(write_png(high, out))
 
     button.click(safe(run), [source, tile], [bicubic, model, zoom, download], api_name="upscale", concurrency_id="model")
 

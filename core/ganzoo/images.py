@@ -118,24 +118,27 @@ def grid(images: Tensor, nrow: int | None = None) -> Tensor:
     return make_grid(pixels, nrow=nrow or max(1, round(len(pixels) ** 0.5)), padding=2, pad_value=0)
 
 
-def save_images(images: Tensor, out: str | Path, nrow: int | None = None) -> list[Path]:
-    """A grid PNG when ``out`` ends in an image suffix, else a folder of single PNGs."""
+def write_png(pixels: Tensor, path: str | Path) -> Path:
+    """One (C, H, W) uint8 CPU image (C 1 or 3) as a PNG (or the format ``path`` names)."""
     from PIL import Image
 
-    def write(pixels: Tensor, path: Path) -> None:  # (C, H, W) uint8
-        array = pixels.permute(1, 2, 0).numpy()
-        Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(path)
+    array = pixels.permute(1, 2, 0).numpy()
+    Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(path)
+    return Path(path)
 
+
+def save_images(images: Tensor, out: str | Path, nrow: int | None = None) -> list[Path]:
+    """A grid PNG when ``out`` ends in an image suffix, else a folder of single PNGs."""
     out = Path(out)
     if output_kind(out) == "grid":
         out.parent.mkdir(parents=True, exist_ok=True)
-        write(grid(images, nrow), out)
+        write_png(grid(images, nrow), out)
         return [out]
     pixels = to_uint8(images)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{i:05d}.png" for i in range(len(pixels))]
     for img, path in zip(pixels, paths):
-        write(img, path)
+        write_png(img, path)
     return paths
 
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from ganzoo.hookspecs import hookimpl
-from ganzoo.images import grid
+from ganzoo.images import grid, write_png
 
 
 class SampleGrids:
@@ -23,12 +23,10 @@ class SampleGrids:
             shutil.copyfile(self._draw(run, run.step), run.run_dir / "samples.png")
 
     def _draw(self, run, step: int) -> Path:
-        from PIL import Image
-
         pixels = grid(run.sample_fixed(), self._nrow(run))
         path = run.run_dir / "samples" / f"step_{step:06d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(pixels.permute(1, 2, 0).numpy()).save(path)
+        write_png(pixels, path)
         run.pm.hook.ganzoo_preview(run=run, step=step, grid=pixels, path=path)
         return path
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ganzoo.errors import ConfigError, GanzooWarning
 from ganzoo.hookspecs import hookimpl
+from ganzoo.report import headline_scores
 from ganzoo.specs import ZooEntry, short
 from ganzoo.tracking import Logger
 
@@ -83,27 +84,12 @@ class Tracking:
 
     @hookimpl
     def ganzoo_evaluated(self, step: int, section: str, record: dict[str, Any]) -> None:
-        self.call("log_metrics", step, figures(section, record))
+        self.call("log_metrics", step, headline_scores({section: record}))
 
     @hookimpl(trylast=True)  # after the checkpoint, the evaluation and the report (registered before this)
     def ganzoo_train_end(self, run, status: str) -> None:
         self.call("log_artifacts", [run.run_dir / name for name in ARTIFACTS if (run.run_dir / name).is_file()])
         self.call("finish", status)
-
-
-def figures(section: str, record: dict[str, Any]) -> dict[str, float]:
-    """A metrics.json record's scores as flat scalars: ``{"SECTION/NAME": value}``."""
-    flat: dict[str, float] = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}/{key}", inner)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            flat[prefix] = float(value)
-
-    walk(section, record.get("scores") or {})
-    return flat
 
 
 def record_evaluation(registry: Any, run_dir: Path, entry: ZooEntry, step: int, section: str, record: dict[str, Any]) -> None:
