@@ -6,6 +6,8 @@ For each entry, in a fresh process (so that the peak memory is the entry's own):
   one training loop, after warm-up, median of ``--repeats`` timings of ``--steps`` steps
   each. Phased models are timed in their last (main) phase.
 - **sample**: images per second of the generator in eval mode, same median.
+- **warm-up**: the first three steps' time beyond three steady steps (with
+  ``train.compile``, the compilation: what it costs once per run).
 - **peak memory**: the process's peak RSS (CPU) or ``torch.cuda.max_memory_allocated``.
 - **FLOPs**: of one step, counted by ``torch.utils.flop_counter``; achieved TFLOP/s and its
   share of the device's matrix peak for the row's precision (fp32 and bf16 matmul peaks
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -112,7 +115,9 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
         run = trainer.setup(entry, Path(tmp) / "run")
         if len(run.schedule) > 1:  # time the main (last) phase
             run.step = run.schedule[-2][1]
-        trainer.run_steps(run, 3)  # warm-up (and the phase switch)
+        t0 = time.perf_counter()
+        trainer.run_steps(run, 3)  # warm-up (and the phase switch; with train.compile, the compilation)
+        first_steps_s = time.perf_counter() - t0
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
         bs = entry.train.batch_size
@@ -144,7 +149,8 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
     result = {"entry": name, "overrides": overrides, "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
               "precision": run.precision, "batch_size": bs, "train_images_per_s": round(train_rate, 1),
               "sample_images_per_s": round(sample_rate, 1), "peak_memory_mb": round(memory), "step_gflop": round(flops / 1e9, 3),
-              "achieved_tflops": round(flops * train_rate / bs / 1e12, 4)}
+              "achieved_tflops": round(flops * train_rate / bs / 1e12, 4),
+              "warmup_s": round(first_steps_s - 3 * bs / train_rate, 1)}  # the first 3 steps' time beyond 3 steady ones
     peak = next((v for k, v in PEAK_TFLOPS.items() if k in result["device"]), None)
     if peak is not None:
         result["mfu"] = round(result["achieved_tflops"] / peak[run.precision], 4)
@@ -163,8 +169,8 @@ def table(results: list[dict], head: dict, peaks: dict[str, float]) -> str:
              f"Matrix peak measured in the same run (2048² matmul), TFLOP/s: {peak_text}. The reference is the model's "
              "public training script's step structure (fp32); \"share\" is TFLOP/s over the peak of the row's precision.", "",
              "| entry | precision | batch | train img/s | reference img/s | ganzoo / reference | sample img/s | peak memory | "
-             "GFLOP/step | TFLOP/s | share of peak | reference TFLOP/s (share of fp32 peak) | MFU |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "GFLOP/step | TFLOP/s | share of peak | reference TFLOP/s (share of fp32 peak) | MFU | warm-up s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         name = r["entry"] + (f" ({', '.join(r['overrides'])})" if r["overrides"] else "")
         share = f"{r['achieved_tflops'] / peaks[r['precision']]:.1%}" if r["precision"] in peaks else "–"
@@ -173,7 +179,7 @@ def table(results: list[dict], head: dict, peaks: dict[str, float]) -> str:
         lines.append(f"| {name} | {r['precision']} | {r['batch_size']} | {r['train_images_per_s']} | "
                      f"{r.get('reference_images_per_s', '–')} | {str(r['speedup_vs_reference']) + '×' if 'speedup_vs_reference' in r else '–'} | "
                      f"{r['sample_images_per_s']} | {r['peak_memory_mb']} MB | {r['step_gflop']} | {r['achieved_tflops']} | {share} | "
-                     f"{ref} | {r.get('mfu', '–')} |")
+                     f"{ref} | {r.get('mfu', '–')} | {r.get('warmup_s', '–')} |")
     return "\n".join(lines)
 
 
@@ -208,7 +214,8 @@ def main() -> None:
         overrides = [*args.overrides, *[o for o in extra.split(",") if o]]
         command = [sys.executable, __file__, "--one", name, "--steps", str(args.steps), "--repeats", str(args.repeats),
                    "--device", args.device, *[f"--set={o}" for o in overrides]]
-        done = subprocess.run(command, capture_output=True, text=True)
+        with tempfile.TemporaryDirectory() as cache:  # a cold compile, as on a user's first run
+            done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache})
         if done.returncode != 0:
             print(f"{spec}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
             continue
