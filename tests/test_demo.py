@@ -167,7 +167,7 @@ def test_super_resolution_shows_bicubic_beside_the_model_and_offers_the_full_siz
     assert read_image(zoom).shape[1] == 4 * 48  # the centre crop, enlarged
 
     small = page(runs["sr"], max_upload_pixels=500)
-    with pytest.raises(AppError, match="tiles of 16 pixels cannot overlap by 11 on each side"):
+    with pytest.raises(AppError, match="tiles of 16 pixels cannot overlap by 11 on each side: use a tile of 54 pixels or more"):
         p.client.predict(handle_file(str(photo)), 16, api_name="/upscale")
     with pytest.raises(AppError, match="the image is 80x72 pixels; this page takes at most 500 pixels"):
         small.client.predict(handle_file(str(photo)), 0, api_name="/upscale")

@@ -269,7 +269,7 @@ def translate(source: str | Path | LoadedModel, images: Tensor, *, direction: st
     if overlap < 0:
         overlap = model.receptive_radius(name)
     if tile <= 2 * overlap:
-        raise ConfigError(f"tiles of {tile} pixels cannot overlap by {overlap} on each side: use --tile {2 * overlap + 32} or more")
+        raise ConfigError(f"tiles of {tile} pixels cannot overlap by {overlap} on each side: use a tile of {2 * overlap + 32} pixels or more")
     return tiled(lambda x: model.translate(x, name), images, translation_scale(loaded, name), tile, overlap).float()
 
 
