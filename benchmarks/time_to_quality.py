@@ -14,6 +14,7 @@ thing as for L1 (3 % of MSE is 0.13 dB).
     python benchmarks/time_to_quality.py dcgan-mnist-5k
     python benchmarks/time_to_quality.py pix2pix-digit-edges --set train.precision=fp32   # before bf16
     python benchmarks/time_to_quality.py --runs-dir /tmp/ttq --json ttq.json stackgan-digits
+    python benchmarks/time_to_quality.py stackgan-digits --target fid=64.44   # a fixed target (an older reference)
 """
 
 from __future__ import annotations
@@ -54,11 +55,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("entries", nargs="+", help="entries to train with their defaults and score at each checkpoint")
     parser.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
+    parser.add_argument("--target", metavar="FIGURE=VALUE", help="the figure and value to reach (default: the reference's primary figure)")
     parser.add_argument("--tolerance", type=float, default=0.03, help="relative distance to the reference that counts as reached")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs-dir", type=Path, help="keep the runs here (default: a temporary folder)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.target:
+        key, _, value = args.target.partition("=")
+        try:
+            target = (key, float(value))
+        except ValueError:
+            parser.error(f"--target takes FIGURE=NUMBER, e.g. fid=64.44, not '{args.target}'")
 
     registry = ganzoo.load_registry()
     results = {**header(), "overrides": args.overrides, "tolerance": args.tolerance, "entries": {}}
@@ -76,12 +84,15 @@ def main() -> None:
                 scores = {k: round(v, 4) for k, v in record["scores"].items() if not k.endswith("_std")}
                 step = record["step"]
                 trajectory.append({"step": step, "time_s": times.get(step), "scores": scores})
-            key = primary_figure(reference)
-            first = next((t for t in trajectory if key in t["scores"] and reached(key, t["scores"][key], reference[key], args.tolerance)),
-                         None)
-            results["entries"][entry_name] = {"train_seconds": seconds, "primary": key, "reference": reference.get(key),
-                                              "reached_at": first, "trajectory": trajectory}
-            print(f"\n{entry_name} {' '.join(args.overrides)} (whole run {seconds} s; reference {key} {reference.get(key)})")
+            if args.target:
+                key, goal = target
+            else:
+                key = primary_figure(reference)
+                goal = reference.get(key)
+            first = next((t for t in trajectory if key in t["scores"] and reached(key, t["scores"][key], goal, args.tolerance)), None)
+            results["entries"][entry_name] = {"train_seconds": seconds, "primary": key, "target": goal, "reached_at": first,
+                                              "trajectory": trajectory}
+            print(f"\n{entry_name} {' '.join(args.overrides)} (whole run {seconds} s; target {key} {goal})")
             for t in trajectory:
                 mark = "  <- reached" if t is first else ""
                 print(f"  step {t['step']:>6}  {t['time_s']:>8} s  " + "  ".join(f"{k} {v}" for k, v in t["scores"].items()) + mark)
