@@ -26,6 +26,7 @@ from pathlib import Path
 
 import ganzoo
 from common import header, runs
+from ganzoo.checkpoints import checkpoint_path, previous_checkpoints
 from ganzoo.rundir import read_jsonl
 
 LOWER_IS_BETTER = {"fid", "kid", "l1", "lpips", "mse"}
@@ -47,8 +48,8 @@ def primary_figure(reference: dict) -> str | None:
 
 def checkpoints(run_dir: Path) -> list[Path]:
     """Every checkpoint the run kept, in step order (``last.pt`` is the final step)."""
-    folder = run_dir / "checkpoints"
-    return sorted(folder.glob("step_*.pt")) + [folder / "last.pt"]
+    last = checkpoint_path(run_dir)
+    return [*reversed(previous_checkpoints(last.parent)), last]
 
 
 def main() -> None:
@@ -61,6 +62,7 @@ def main() -> None:
     parser.add_argument("--runs-dir", type=Path, help="keep the runs here (default: a temporary folder)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    target = None
     if args.target:
         key, _, value = args.target.partition("=")
         try:
@@ -84,11 +86,8 @@ def main() -> None:
                 scores = {k: round(v, 4) for k, v in record["scores"].items() if not k.endswith("_std")}
                 step = record["step"]
                 trajectory.append({"step": step, "time_s": times.get(step), "scores": scores})
-            if args.target:
-                key, goal = target
-            else:
-                key = primary_figure(reference)
-                goal = reference.get(key)
+            key = target[0] if target else primary_figure(reference)
+            goal = target[1] if target else reference.get(key)
             first = next((t for t in trajectory if key in t["scores"] and reached(key, t["scores"][key], goal, args.tolerance)), None)
             results["entries"][entry_name] = {"train_seconds": seconds, "primary": key, "target": goal, "reached_at": first,
                                               "trajectory": trajectory}

@@ -35,7 +35,7 @@ from ganzoo.api import load_checkpoint, sample, translate, translation_scale
 from ganzoo.checkpoints import LoadedModel
 from ganzoo.errors import ConfigError, DataError, GanzooError
 from ganzoo.card import figure_lines
-from ganzoo.images import grid, read_image, to_model_range, to_uint8, write_png
+from ganzoo.images import grid, read_image, to_array, to_model_range, to_uint8, write_png
 from ganzoo.rundir import read_json
 
 MAX_IMAGES = 64  # images a visitor may ask for at once
@@ -254,11 +254,6 @@ def _check_seed(seed: Any) -> int:
     return seed
 
 
-def _array(pixels: Tensor):  # (H, W, C) uint8 for Gradio
-    array = pixels.permute(1, 2, 0).numpy()
-    return array[:, :, 0] if array.shape[2] == 1 else array
-
-
 # ---------------------------------------------------------------- the page
 
 
@@ -313,7 +308,7 @@ def _generate_controls(gr: Any, demo: DemoModel, safe: Any) -> None:
 
         def run(seed, n, *condition):
             grid_, words = demo.generate(seed, n, *_condition(demo, condition))
-            return _array(grid_), words
+            return to_array(grid_), words
 
         button.click(safe(run), inputs, [out, note], api_name="generate", concurrency_id="model")
     with gr.Tab("Interpolation"):
@@ -331,9 +326,9 @@ def _generate_controls(gr: Any, demo: DemoModel, safe: Any) -> None:
             path = Path(tempfile.mkdtemp(prefix="ganzoo-demo-")) / "interpolation.gif"
             from PIL import Image
 
-            pictures = [Image.fromarray(_array(i)) for i in images]
+            pictures = [Image.fromarray(to_array(i)) for i in images]
             pictures[0].save(path, save_all=True, append_images=[*pictures[1:], *pictures[-2:0:-1]], duration=120, loop=0)
-            return _array(torch.cat(images, dim=2)), str(path)
+            return to_array(torch.cat(images, dim=2)), str(path)
 
         button.click(safe(walk), [seed_a, seed_b, frames, *extra], [strip, gif], api_name="interpolate", concurrency_id="model")
 
@@ -360,7 +355,7 @@ def _translate_controls(gr: Any, demo: DemoModel, safe: Any, data_dir: Path | No
 
     def run(path, direction):
         pixels = demo.fit(demo.read(path, direction), direction)
-        return _array(pixels), _array(demo.translate(pixels, direction))
+        return to_array(pixels), to_array(demo.translate(pixels, direction))
 
     button.click(safe(run), [source, direction], [seen, out], api_name="translate", concurrency_id="model")
 
@@ -384,7 +379,7 @@ def _upscale_controls(gr: Any, demo: DemoModel, safe: Any) -> None:
     def run(path, tile):
         low, high = demo.upscale(demo.read(path), tile)
         out = Path(tempfile.mkdtemp(prefix="ganzoo-demo-")) / (Path(path).stem + "_x.png")
-        return _array(low), _array(high), _array(zoomed_crop(low, high)), str(write_png(high, out))
+        return to_array(low), to_array(high), to_array(zoomed_crop(low, high)), str(write_png(high, out))
 
     button.click(safe(run), [source, tile], [bicubic, model, zoom, download], api_name="upscale", concurrency_id="model")
 

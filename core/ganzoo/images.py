@@ -118,12 +118,17 @@ def grid(images: Tensor, nrow: int | None = None) -> Tensor:
     return make_grid(pixels, nrow=nrow or max(1, round(len(pixels) ** 0.5)), padding=2, pad_value=0)
 
 
+def to_array(pixels: Tensor):
+    """One (C, H, W) uint8 CPU image (C 1 or 3) as the (H, W) or (H, W, 3) array PIL and Gradio take."""
+    array = pixels.permute(1, 2, 0).numpy()
+    return array[:, :, 0] if array.shape[2] == 1 else array
+
+
 def write_png(pixels: Tensor, path: str | Path) -> Path:
     """One (C, H, W) uint8 CPU image (C 1 or 3) as a PNG (or the format ``path`` names)."""
     from PIL import Image
 
-    array = pixels.permute(1, 2, 0).numpy()
-    Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(path)
+    Image.fromarray(to_array(pixels)).save(path)
     return Path(path)
 
 
