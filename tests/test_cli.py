@@ -1,4 +1,5 @@
-"""The command line, through subprocesses: output, one-line errors, exit codes."""
+"""The command line: output, one-line errors, exit codes (in this process, through ``main``,
+as the console script runs it; a fresh interpreter where the test needs one)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,25 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import TINY_ENTRY
+from conftest import TINY_ENTRY, CliResult
 
 SMALL = ["--set", "model_options.g_channels=8", "--set", "model_options.d_channels=8", "--set", "dataset_options.limit=128",
          "--set", "train.batch_size=16", "--set", "train.log_every=1", "--set", "train.sample_every=0",
          "--set", "train.checkpoint_every=0", "--set", "train.grid_size=10"]
 
 
-def ganzoo(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GANZOO_DATA": str(cwd / "data"), "COLUMNS": "200"}
-    env.pop("GANZOO_RUNS", None)
-    return subprocess.run([sys.executable, "-m", "ganzoo.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+@pytest.fixture
+def ganzoo(cli, monkeypatch):
+    """``ganzoo(*args, cwd=DIR)``: the command line with DIR/data as its data folder and no $GANZOO_RUNS."""
+    monkeypatch.delenv("GANZOO_RUNS", raising=False)
+    return lambda *args, cwd: cli(*args, cwd=cwd, env={"GANZOO_DATA": str(cwd / "data"), "COLUMNS": "200"})
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+def assert_one_line_error(result: CliResult, *fragments: str) -> None:
     assert result.returncode == 1, (result.returncode, result.stderr)  # a user error; 2 is kept for usage errors
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -34,7 +35,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
         assert fragment in lines[0], lines[0]
 
 
-def test_list_shows_entries_with_model_dataset_plugin(tmp_path):
+def test_list_shows_entries_with_model_dataset_plugin(tmp_path, ganzoo):
     result = ganzoo("list", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if line.split()[:1] == ["dcgan-mnist-5k"])
@@ -45,7 +46,7 @@ def test_list_shows_entries_with_model_dataset_plugin(tmp_path):
     assert names == ["cdcgan-mnist", "cdcgan-mnist-5k"]
 
 
-def test_json_outputs_parse_and_piped_tables_keep_full_names(tmp_path):
+def test_json_outputs_parse_and_piped_tables_keep_full_names(tmp_path, ganzoo):
     listed = json.loads(ganzoo("list", "--json", cwd=tmp_path).stdout)
     entry = next(e for e in listed if e["name"] == "dcgan-mnist-5k")
     assert {k: entry[k] for k in ("model", "dataset", "loss", "plugin")} == {"model": "dcgan", "dataset": "mnist-5k", "loss": "bce",
@@ -61,7 +62,7 @@ def test_json_outputs_parse_and_piped_tables_keep_full_names(tmp_path):
         assert any(line.split()[:1] == [e["name"]] and e["description"] in line for line in piped.splitlines()), e["name"]
 
 
-def test_list_with_user_zoo_reports_broken_entries(tmp_path):
+def test_list_with_user_zoo_reports_broken_entries(tmp_path, ganzoo):
     zoo = tmp_path / "my.yaml"
     zoo.write_text(yaml.safe_dump({"entries": {"mine": {**TINY_ENTRY, "model": "nosuchmodel"}}}))
     result = ganzoo("list", "--zoo", str(zoo), cwd=tmp_path)
@@ -69,7 +70,7 @@ def test_list_with_user_zoo_reports_broken_entries(tmp_path):
     assert "unavailable mine" in result.stdout and "unknown model 'nosuchmodel'" in result.stdout
 
 
-def test_plugins_shows_what_each_registers(tmp_path):
+def test_plugins_shows_what_each_registers(tmp_path, ganzoo):
     result = ganzoo("plugins", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     for name in ("callbacks", "datasets", "dcgan", "losses"):
@@ -77,7 +78,7 @@ def test_plugins_shows_what_each_registers(tmp_path):
     assert "cdcgan" in result.stdout and "hinge" in result.stdout and "mnist-5k" in result.stdout
 
 
-def test_info_prints_the_resolved_entry_with_overrides(tmp_path):
+def test_info_prints_the_resolved_entry_with_overrides(tmp_path, ganzoo):
     result = ganzoo("info", "dcgan-mnist-5k", "--set", "train.steps=7", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     data = yaml.safe_load(result.stdout.split("\n", 1)[1])
@@ -98,17 +99,17 @@ def test_info_prints_the_resolved_entry_with_overrides(tmp_path):
         (["run", "dcgan-fashion-mnist"], ["FashionMNIST is not in", "download failed"]),
     ],
 )
-def test_user_errors_are_one_line_and_non_zero(tmp_path, args, fragments):
+def test_user_errors_are_one_line_and_non_zero(tmp_path, args, fragments, ganzoo):
     assert_one_line_error(ganzoo(*args, cwd=tmp_path), *fragments)
 
 
-def test_corrupt_checkpoint_is_one_line(tmp_path):
+def test_corrupt_checkpoint_is_one_line(tmp_path, ganzoo):
     bad = tmp_path / "last.pt"
     bad.write_bytes(b"\x00" * 100)
     assert_one_line_error(ganzoo("sample", str(bad), cwd=tmp_path), "is not a readable ganzoo checkpoint")
 
 
-def test_run_resume_and_sample(tmp_path):
+def test_run_resume_and_sample(tmp_path, ganzoo):
     run = ganzoo("run", "cdcgan-mnist-5k", *SMALL, "--set", "train.steps=3", "--run-dir", "r", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "finished at step 3/3" in run.stderr
@@ -135,7 +136,7 @@ def test_run_resume_and_sample(tmp_path):
     assert_one_line_error(ganzoo("sample", "r", "--label", "12", cwd=tmp_path), "--label must be between 0 and 9")
 
 
-def test_sample_label_on_unconditional_model_is_refused(tmp_path):
+def test_sample_label_on_unconditional_model_is_refused(tmp_path, ganzoo):
     run = ganzoo("run", "dcgan-mnist-5k", *SMALL, "--set", "train.steps=1", "--runs-dir", "runs", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert len(list((tmp_path / "runs" / "dcgan-mnist-5k").iterdir())) == 1
@@ -166,7 +167,7 @@ def test_broken_installed_plugin_is_reported_and_the_rest_works(tmp_path):
     assert "ModuleNotFoundError" in listing.stderr
 
 
-def test_exit_codes_tell_a_user_error_from_a_usage_error(tmp_path):
+def test_exit_codes_tell_a_user_error_from_a_usage_error(tmp_path, ganzoo):
     assert_one_line_error(ganzoo("run", "dcgan-mnist-5", cwd=tmp_path), "unknown zoo entry 'dcgan-mnist-5'", "dcgan-mnist-5k")
     assert_one_line_error(ganzoo("run", "dcgan-mnist-5k", "--logger", "tensorbord", "--set", "dataset_options.limit=64",
                                  cwd=tmp_path), "unknown logger 'tensorbord'", "tensorboard")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -197,10 +195,10 @@ def test_bad_options_name_the_key():
             FolderConfig(path="x", **options)
 
 
-def test_the_command_line_says_what_is_wrong_with_a_folder_in_one_line(tmp_path):
+def test_the_command_line_says_what_is_wrong_with_a_folder_in_one_line(tmp_path, cli):
     _mkdir(tmp_path / "empty")
-    result = subprocess.run([sys.executable, "-m", "ganzoo", "run", "dcgan-folder", "--set", f"dataset_options.path={tmp_path / 'empty'}",
-                             "--runs-dir", str(tmp_path / "runs"), "--device", "cpu"], capture_output=True, text=True, timeout=120)
+    result = cli("run", "dcgan-folder", "--set", f"dataset_options.path={tmp_path / 'empty'}", "--runs-dir", str(tmp_path / "runs"),
+                 "--device", "cpu", cwd=tmp_path)
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0 and "is empty" in result.stderr, result.stderr
 

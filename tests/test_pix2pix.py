@@ -4,8 +4,6 @@ through the shared loop (streamed from files, resumed exactly), held-out scores,
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 from pathlib import Path
 
@@ -238,43 +236,39 @@ def digit_run(tmp_path_factory) -> Path:
     return run_dir
 
 
-def ganzoo_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ganzoo.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def test_translate_one_image_resizing_it(digit_run, tmp_path):
+def test_translate_one_image_resizing_it(digit_run, tmp_path, cli):
     save(torch.full((1, 28, 28), 200, dtype=torch.uint8), tmp_path / "digit.png")
-    done = ganzoo_cli("translate", str(digit_run), str(tmp_path / "digit.png"), "--out", str(tmp_path / "out.png"), cwd=tmp_path)
+    done = cli("translate", str(digit_run), str(tmp_path / "digit.png"), "--out", str(tmp_path / "out.png"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "resized from 28x28 to the model's input size 32x32" in done.stderr
     assert Image.open(tmp_path / "out.png").size == (32, 32)
 
 
-def test_translate_a_folder(digit_run, tmp_path):
+def test_translate_a_folder(digit_run, tmp_path, cli):
     for name in ("one", "two"):
         save(torch.zeros(1, 32, 32, dtype=torch.uint8), tmp_path / "in" / f"{name}.png")
-    done = ganzoo_cli("translate", str(digit_run), str(tmp_path / "in"), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    done = cli("translate", str(digit_run), str(tmp_path / "in"), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["one.png", "two.png"]
     assert "resized" not in done.stderr
 
 
-def test_translate_errors_are_one_line(digit_run, tmp_path):
+def test_translate_errors_are_one_line(digit_run, tmp_path, cli):
     (tmp_path / "broken.png").write_bytes(b"junk")
-    done = ganzoo_cli("translate", str(digit_run), str(tmp_path / "broken.png"), "--out", str(tmp_path / "o.png"), cwd=tmp_path)
+    done = cli("translate", str(digit_run), str(tmp_path / "broken.png"), "--out", str(tmp_path / "o.png"), cwd=tmp_path)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "cannot read image" in done.stderr
-    done = ganzoo_cli("translate", str(tmp_path / "nothing.pt"), str(tmp_path / "broken.png"), "--out", "o.png", cwd=tmp_path)
+    done = cli("translate", str(tmp_path / "nothing.pt"), str(tmp_path / "broken.png"), "--out", "o.png", cwd=tmp_path)
     assert done.returncode == 1 and "no checkpoint at" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_sampling_a_translation_model_says_what_to_use(digit_run, tmp_path):
-    done = ganzoo_cli("sample", str(digit_run), "--out", str(tmp_path / "s.png"), cwd=tmp_path)
+def test_sampling_a_translation_model_says_what_to_use(digit_run, tmp_path, cli):
+    done = cli("sample", str(digit_run), "--out", str(tmp_path / "s.png"), cwd=tmp_path)
     assert done.returncode == 1 and "ganzoo translate" in done.stderr
 
 
-def test_evaluate_command_prints_and_records_scores(digit_run, tmp_path):
+def test_evaluate_command_prints_and_records_scores(digit_run, tmp_path, cli):
     (digit_run / "metrics.json").unlink()
-    done = ganzoo_cli("evaluate", str(digit_run), "--batches", "1", cwd=tmp_path)
+    done = cli("evaluate", str(digit_run), "--batches", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "psnr" in done.stdout and "identity_psnr" in done.stdout and "on the val split, 2 items" in done.stdout
     record = json.loads((digit_run / "metrics.json").read_text())["heldout"]

@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 from html.parser import HTMLParser
 from pathlib import Path
@@ -207,17 +204,18 @@ def test_evaluating_adds_the_figures_to_the_report(registry, tiny_run):
 # ---------------------------------------------------------------- the command line
 
 
-def ganzoo_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GANZOO_DATA": str(cwd / "data"), "GANZOO_CACHE": str(cwd / "cache"), "COLUMNS": "200",
-           "TORCH_HOME": str(cwd / "torch")}
-    return subprocess.run([sys.executable, "-m", "ganzoo.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+@pytest.fixture
+def ganzoo_cli(cli):
+    """The command line with the data, ganzoo cache and torch hub of ``cwd``."""
+    return lambda *args, cwd: cli(*args, cwd=cwd, env={"GANZOO_DATA": str(cwd / "data"), "GANZOO_CACHE": str(cwd / "cache"),
+                                                       "COLUMNS": "200", "TORCH_HOME": str(cwd / "torch")})
 
 
 SMALL_DCGAN = ["--set", "model_options.g_channels=4", "--set", "model_options.d_channels=4", "--set", "train.steps=2",
                "--set", "train.batch_size=8", "--set", "dataset_options.limit=300"]
 
 
-def test_evaluate_report_and_compare_through_the_command_line(tmp_path):
+def test_evaluate_report_and_compare_through_the_command_line(tmp_path, ganzoo_cli):
     """Two tiny runs; evaluate one (the domain network is trained on first use), report, compare."""
     for name in ("a", "b"):
         done = ganzoo_cli("run", "dcgan-mnist-5k", *SMALL_DCGAN, "--run-dir", name, cwd=tmp_path)
@@ -252,7 +250,7 @@ def test_evaluate_report_and_compare_through_the_command_line(tmp_path):
     assert done.returncode != 0 and done.stderr.count("\n") == 1 and "not a run directory" in done.stderr
 
 
-def test_list_shows_reference_figures(tmp_path, write_zoo):
+def test_list_shows_reference_figures(tmp_path, write_zoo, ganzoo_cli):
     entry = {"model": "dcgan", "dataset": "mnist-5k", "loss": "bce", "train": {"steps": 1},
              "reference": {"measured": "2026-11-23", "fid": 12.5}}
     zoo = write_zoo({"my-dcgan": entry})

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -59,10 +57,6 @@ def offline_hub(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return cache
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ganzoo", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 # ---------------------------------------------------------------- the exported folder and its card
@@ -122,7 +116,7 @@ def test_exports_refuse_what_does_not_fit_a_missing_plugin_and_pickles(runs, tmp
 # ---------------------------------------------------------------- the Hub: references, pinned weights, push
 
 
-def test_a_hub_reference_loads_from_the_cache_offline_and_a_missing_one_is_one_line(runs, tmp_path, offline_hub):
+def test_a_hub_reference_loads_from_the_cache_offline_and_a_missing_one_is_one_line(runs, tmp_path, offline_hub, cli):
     folder = ganzoo.export(runs["cdcgan-mnist-5k"], tmp_path / "export", registry=REGISTRY)
     hub_cache(offline_hub, "someone/cdcgan-digits", folder, revision="a" * 40)
     loaded = ganzoo.load_checkpoint("hf://someone/cdcgan-digits", registry=REGISTRY)
@@ -140,7 +134,7 @@ def test_a_hub_reference_loads_from_the_cache_offline_and_a_missing_one_is_one_l
 
 
 def test_an_entry_with_published_weights_samples_without_training_and_refuses_a_checksum_mismatch(runs, tmp_path, offline_hub,
-                                                                                                    write_zoo):
+                                                                                                    write_zoo, cli):
     folder = ganzoo.export(runs["dcgan-mnist-5k"], tmp_path / "export", registry=REGISTRY)
     hub_cache(offline_hub, "ganzoo/dcgan-mnist-5k", folder)
     entry = {k: v for k, v in REGISTRY.entry("dcgan-mnist-5k").to_dict().items() if k not in ("name", "reference", "pretrained")}
@@ -186,7 +180,7 @@ def test_push_uploads_the_exported_folder_with_a_card_that_names_the_repository(
 
 
 @pytest.mark.parametrize("name", ["cdcgan-mnist-5k", "pix2pix-digit-edges"])
-def test_onnx_exports_match_pytorch_within_the_stated_tolerance(runs, tmp_path, name):
+def test_onnx_exports_match_pytorch_within_the_stated_tolerance(runs, tmp_path, name, cli):
     onnxruntime = pytest.importorskip("onnxruntime")
     from ganzoo.exported import ONNX_TOLERANCE
 

@@ -4,8 +4,6 @@ metrics, content-loss weights (present, missing), HR folders, ``ganzoo upscale``
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 from pathlib import Path
 
@@ -234,27 +232,23 @@ def test_pretrain_phase_leaves_the_discriminator_alone(sr_registry, tmp_path):
 # ---------------------------------------------------------------- ganzoo upscale
 
 
-def ganzoo_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ganzoo.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def test_upscale_any_size_through_the_command_line(sr_registry, tmp_path):
+def test_upscale_any_size_through_the_command_line(sr_registry, tmp_path, cli):
     ganzoo.train("sr-tiny", overrides=[*TINY_MODEL, *TINY_TRAIN], registry=sr_registry, run_dir=tmp_path / "run", device="cpu")
     photos(tmp_path / "in", n=2, size=(30, 21), seed=3)
-    done = ganzoo_cli("upscale", str(tmp_path / "run"), str(tmp_path / "in" / "p0.png"), "--out", str(tmp_path / "big.png"),
-                      "--tile", "26", cwd=tmp_path)
+    done = cli("upscale", str(tmp_path / "run"), str(tmp_path / "in" / "p0.png"), "--out", str(tmp_path / "big.png"),
+               "--tile", "26", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert Image.open(tmp_path / "big.png").size == (120, 84)
-    whole = ganzoo_cli("upscale", str(tmp_path / "run"), str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--tile", "0", cwd=tmp_path)
+    whole = cli("upscale", str(tmp_path / "run"), str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--tile", "0", cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
     a, b = (read_image(p).int() for p in (tmp_path / "big.png", tmp_path / "out" / "p0.png"))
     assert (a - b).abs().max() <= 1  # tiled and one-piece agree (up to rounding to 8 bits)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png"]
 
 
-def test_upscale_refuses_other_models(tmp_path):
+def test_upscale_refuses_other_models(tmp_path, cli):
     small = ["model_options.g_channels=4", "model_options.d_channels=4", "train.batch_size=2", "train.steps=1", "dataset_options.limit=8"]
     ganzoo.train("dcgan-mnist-5k", overrides=small, registry=REGISTRY, run_dir=tmp_path / "dc", device="cpu")
     photos(tmp_path, n=1)
-    done = ganzoo_cli("upscale", str(tmp_path / "dc"), str(tmp_path / "p0.png"), "--out", str(tmp_path / "o.png"), cwd=tmp_path)
+    done = cli("upscale", str(tmp_path / "dc"), str(tmp_path / "p0.png"), "--out", str(tmp_path / "o.png"), cwd=tmp_path)
     assert done.returncode == 1 and "does not upscale images" in done.stderr and done.stderr.count("\n") == 1

@@ -3,8 +3,6 @@ shared loop, caption files and their errors, precomputed embeddings, ``ganzoo sa
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -208,31 +206,27 @@ def text_run(tmp_path_factory) -> Path:
     return run_dir
 
 
-def ganzoo_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ganzoo.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def test_sample_from_text_says_unknown_words(text_run, tmp_path):
-    done = ganzoo_cli("sample", str(text_run), "--text", "a thick purple seven slanted to the right", "--n", "4",
+def test_sample_from_text_says_unknown_words(text_run, tmp_path, cli):
+    done = cli("sample", str(text_run), "--text", "a thick purple seven slanted to the right", "--n", "4",
                       "--out", str(tmp_path / "sevens.png"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "never seen, ignored: purple" in done.stderr
     assert (tmp_path / "sevens.png").exists()
 
 
-def test_sample_from_a_captions_file(text_run, tmp_path):
+def test_sample_from_a_captions_file(text_run, tmp_path, cli):
     (tmp_path / "captions.txt").write_text("a thin one\n\na large eight written with thick strokes\n")
-    done = ganzoo_cli("sample", str(text_run), "--captions", str(tmp_path / "captions.txt"), "--n", "2", "--out", str(tmp_path / "out"),
-                      cwd=tmp_path)
+    done = cli("sample", str(text_run), "--captions", str(tmp_path / "captions.txt"), "--n", "2", "--out", str(tmp_path / "out"),
+               cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["00000.png", "00001.png"]
     (tmp_path / "bad.txt").write_bytes(b"\xff\xfe")
-    done = ganzoo_cli("sample", str(text_run), "--captions", str(tmp_path / "bad.txt"), "--out", "x.png", cwd=tmp_path)
+    done = cli("sample", str(text_run), "--captions", str(tmp_path / "bad.txt"), "--out", "x.png", cwd=tmp_path)
     assert done.returncode == 1 and "not UTF-8" in done.stderr and done.stderr.count("\n") == 1
 
 
-def test_text_is_refused_by_models_without_it_and_required_by_stackgan(text_run, tmp_path):
-    done = ganzoo_cli("sample", str(text_run), "--out", str(tmp_path / "x.png"), cwd=tmp_path)
+def test_text_is_refused_by_models_without_it_and_required_by_stackgan(text_run, tmp_path, cli):
+    done = cli("sample", str(text_run), "--out", str(tmp_path / "x.png"), cwd=tmp_path)
     assert done.returncode == 1 and "--text" in done.stderr
     small = ["model_options.g_channels=4", "model_options.d_channels=4", "train.batch_size=2", "train.steps=1", "dataset_options.limit=8"]
     ganzoo.train("dcgan-mnist-5k", overrides=small, registry=REGISTRY, run_dir=tmp_path / "dc", device="cpu")

@@ -161,15 +161,15 @@ def test_plugin_written_for_another_api_is_refused(monkeypatch):
     assert "dcgan" in registry.models  # the others keep working
 
 
-def test_disable_a_plugin(monkeypatch, tmp_path):
+def test_disable_a_plugin(monkeypatch, tmp_path, cli):
     monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "pix2pix, srgan")
     registry = load_registry()
     assert registry.plugins["pix2pix"].disabled and "pix2pix" not in registry.models and "srgan" not in registry.models
     assert "dcgan" in registry.models
     monkeypatch.delenv("GANZOO_DISABLE_PLUGINS")
-    listed = ganzoo_cli("--disable-plugin", "stackgan", "list", cwd=tmp_path)
+    listed = cli("--disable-plugin", "stackgan", "list", cwd=tmp_path)
     assert listed.returncode == 0 and "stackgan-digits" not in listed.stdout and "pix2pix-digit-edges" in listed.stdout
-    shown = ganzoo_cli("--disable-plugin", "stackgan", "plugins", cwd=tmp_path)
+    shown = cli("--disable-plugin", "stackgan", "plugins", cwd=tmp_path, env={"COLUMNS": "250"})
     assert "disabled" in next(ln for ln in shown.stdout.splitlines() if ln.strip().startswith("stackgan"))
 
 

@@ -5,6 +5,7 @@ raises detached while the run goes on."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -179,17 +180,17 @@ def test_an_interrupted_run_is_killed_in_mlflow_and_a_tracking_uri_can_be_chosen
     assert [m.step for m in client.get_metric_history(found.info.run_id, "g_loss")] == [2, 4]
 
 
-def test_the_command_line_logs_to_both_and_mlflow_can_keep_the_exported_model(tmp_path):
+def test_the_command_line_logs_to_both_and_mlflow_can_keep_the_exported_model(tmp_path, cli, monkeypatch):
     needs("tensorboard")
     needs("mlflow")
     from mlflow.tracking import MlflowClient
 
     small = ["model_options.g_channels=4", "model_options.d_channels=4", "dataset_options.limit=64", "train.batch_size=8",
              "train.steps=2", "train.log_every=1", "train.grid_size=4", "train.logger_options={mlflow: {log_model: true}}"]
-    command = [sys.executable, "-m", "ganzoo", "run", "dcgan-mnist-5k", "--logger", "tensorboard", "--logger", "mlflow",
-               "--run-dir", "r", "--device", "cpu", *(arg for item in small for arg in ("--set", item))]
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("MLFLOW_")}
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    for key in [k for k in os.environ if k.startswith("MLFLOW_")]:
+        monkeypatch.delenv(key)
+    done = cli("run", "dcgan-mnist-5k", "--logger", "tensorboard", "--logger", "mlflow", "--run-dir", "r", "--device", "cpu",
+               *(arg for item in small for arg in ("--set", item)), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert len(list((tmp_path / "r").glob("events.out.tfevents.*"))) == 1
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
