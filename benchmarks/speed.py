@@ -146,14 +146,15 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
 
             sample_n = len(condition) if condition is not None else sample_n
         sample_rate = median_rate(draw, sample_n, repeats, device)
+    precision = run.precision_of(run.schedule[-1][0].name)  # the timed phase's
     result = {"entry": name, "overrides": overrides, "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-              "precision": run.precision, "batch_size": bs, "train_images_per_s": round(train_rate, 1),
+              "precision": precision, "batch_size": bs, "train_images_per_s": round(train_rate, 1),
               "sample_images_per_s": round(sample_rate, 1), "peak_memory_mb": round(memory), "step_gflop": round(flops / 1e9, 3),
               "achieved_tflops": round(flops * train_rate / bs / 1e12, 4),
               "warmup_s": round(first_steps_s - 3 * bs / train_rate, 1)}  # the first 3 steps' time beyond 3 steady ones
     peak = next((v for k, v in PEAK_TFLOPS.items() if k in result["device"]), None)
     if peak is not None:
-        result["mfu"] = round(result["achieved_tflops"] / peak[run.precision], 4)
+        result["mfu"] = round(result["achieved_tflops"] / peak[precision], 4)
     reference = reference_rate(entry, registry, steps, repeats, device)
     if reference is not None:
         result["reference_images_per_s"] = round(reference, 1)

@@ -7,6 +7,7 @@ Y channel with ``scale`` border pixels cropped, the SR literature's convention, 
 the same scores of bicubic upsampling.
 
     python benchmarks/sr_quality.py srgan-photos --photos ../shared/data/photos-cbsd68
+    python benchmarks/sr_quality.py srgan-photos --set 'train.phase_precision={"pretrain": "bf16"}' --photos DIR
     python benchmarks/sr_quality.py --checkpoint runs/srgan-photos/TIMESTAMP
 """
 
@@ -29,6 +30,8 @@ def main() -> None:
     parser.add_argument("entries", nargs="*", help="entries to train with their defaults and score")
     parser.add_argument("--checkpoint", action="append", default=[], help="score an existing checkpoint or run directory")
     parser.add_argument("--photos", type=Path, help="also score on the photographs of this folder")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override the entries' configuration, e.g. train.precision=bf16")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -36,10 +39,10 @@ def main() -> None:
     registry = ganzoo.load_registry()
     results = {**header(), "entries": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        for source, seconds in runs(args.entries, args.checkpoint, Path(tmp), registry, args.device):
+        for source, seconds in runs(args.entries, args.checkpoint, Path(tmp), registry, args.device, overrides=args.overrides):
             loaded = ganzoo.load_checkpoint(source, device=args.device, registry=registry)
             held = ganzoo.evaluate(loaded, registry=registry, write=False)
-            row = {"steps": loaded.step, "train_seconds": seconds,
+            row = {"steps": loaded.step, "train_seconds": seconds, "overrides": args.overrides if seconds is not None else [],
                    "held_out": {"items": held["items"], **_rounded(held["scores"])}}
             if args.photos:
                 options = loaded.entry.dataset_options

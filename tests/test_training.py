@@ -268,6 +268,7 @@ class PhasedGAN(TinyGAN):
         super().__init__(config, info)
         self.head = torch.nn.Conv2d(info.channels, info.channels, 1)  # the "g2" group
         self.seen: list[tuple[str, bool]] = []
+        self.autocast: list[tuple[str, torch.dtype]] = []  # the precision of each generator update
 
     def parameter_groups(self):
         return {"d": list(self.discriminator.parameters()), "g": list(self.generator.parameters()),
@@ -278,6 +279,7 @@ class PhasedGAN(TinyGAN):
 
     def generator_loss(self, batch, loss):
         self.seen.append((self.phase, any(p.requires_grad for p in self.discriminator.parameters())))
+        self.autocast.append((self.phase, torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else torch.float32))
         if self.phase == "warmup":
             fake = self.sample(batch["image"].shape[0])
             pixel = (fake - batch["image"]).pow(2).mean()
@@ -329,6 +331,19 @@ def test_phases_run_in_order_and_train_only_their_groups(phased_registry, tmp_pa
     assert "d_loss" not in records[0] and "pixel_loss" in records[0] and "d_loss" in records[2]
 
 
+def test_each_phase_trains_in_its_own_precision_and_says_so(phased_registry, tmp_path):
+    run = ganzoo.train("phased", overrides=['train.phase_precision={"warmup": "bf16"}'], registry=phased_registry,
+                       run_dir=tmp_path / "run", device="cpu")
+    assert run.model.autocast == [("warmup", torch.bfloat16)] * 3 + [("adversarial", torch.float32)] * 3
+    assert run.precisions == "bf16 (warmup), fp32 (adversarial)"
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["precision"] == "bf16 (warmup), fp32 (adversarial)"
+    resumed = ganzoo.train("phased", overrides=['train.phase_steps={"warmup": 3, "adversarial": 5}'], resume=tmp_path / "run",
+                           registry=phased_registry, device="cpu")  # the resumed run takes up the phase's precision again
+    assert resumed.model.autocast == [("adversarial", torch.float32)] * 2
+    alike = ganzoo.train("phased", overrides=["train.precision=bf16"], registry=phased_registry, run_dir=tmp_path / "b", device="cpu")
+    assert alike.precisions == "bf16" and {dtype for _, dtype in alike.model.autocast} == {torch.bfloat16}
+
+
 @pytest.mark.parametrize("stop", [2, 3, 4])  # inside the warm-up, at the boundary, inside the second phase
 def test_resume_across_phases_is_bit_identical(phased_registry, tmp_path, stop):
     full = ganzoo.train("phased", registry=phased_registry, run_dir=tmp_path / "full", device="cpu")
@@ -346,6 +361,9 @@ def test_resume_across_phases_is_bit_identical(phased_registry, tmp_path, stop):
     ('train.phase_steps={}', "trains in phases warmup, adversarial: set train.phase_steps"),
     ('train.phase_steps={"warmup": 3}', "must give the steps of each phase of the model (warmup, adversarial), got warmup"),
     ('train.phase_steps={"warmup": 3, "adversarial": 1, "extra": 1}', "got warmup, adversarial, extra"),
+    ('train.phase_precision={"warmpu": "bf16"}', "train.phase_precision names phases the model does not have: ['warmpu'] "
+                                                 "(it has: warmup, adversarial)"),
+    ('train.phase_precision={"warmup": "fp8"}', "train.phase_precision.warmup must be fp32, bf16, fp16 or auto, not 'fp8'"),
 ])
 def test_phase_steps_are_validated(phased_registry, tmp_path, override, message):
     with pytest.raises(ganzoo.ConfigError, match=re.escape(message)):

@@ -169,6 +169,7 @@ class TrainConfig:
     lr_decay_steps: int = 0  # learning rates fall linearly to 0 over the run's last N steps (pix2pix's n_epochs_decay); 0: constant
     seed: int = 0
     precision: str = "fp32"  # fp32 | bf16 | fp16 | auto
+    phase_precision: dict[str, str] = field(default_factory=dict)  # a phase's own precision, e.g. {pretrain: auto}; the others: precision
     ema: float = 0.0  # decay of the generators' moving average; 0 switches it off
     ema_networks: tuple[str, ...] = ()  # the networks averaged (names the model declares); empty: every generator
     ema_start: int = 0  # steps before the average starts following the generator
@@ -195,8 +196,9 @@ class TrainConfig:
             raise ValueError("set train.steps, train.epochs or train.phase_steps")
         if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in self.phase_steps.values()):
             raise ValueError("train.phase_steps must map phase names to step counts (integers >= 0)")
-        if self.precision not in ("fp32", "bf16", "fp16", "auto"):
-            raise ValueError(f"train.precision must be fp32, bf16, fp16 or auto, not '{short(self.precision)}'")
+        for key, value in (("precision", self.precision), *((f"phase_precision.{k}", v) for k, v in self.phase_precision.items())):
+            if value not in PRECISIONS:
+                raise ValueError(f"train.{key} must be {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}, not '{short(value)}'")
         for name in ("batch_size", "d_steps", "log_every", "keep_checkpoints"):
             check_range(f"train.{name}", getattr(self, name), 1)
         for name in ("steps", "epochs", "seed", "lr_decay_steps", "ema_start", "sample_every", "checkpoint_every", "eval_batches",
@@ -230,6 +232,7 @@ class TrainConfig:
 
 
 STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2", "SIGHUP")  # what train.stop_signals may name
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")  # what train.precision and train.phase_precision may name
 
 
 def short(value: Any, limit: int = 60) -> str:

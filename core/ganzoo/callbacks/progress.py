@@ -23,7 +23,7 @@ class Progress:
     def ganzoo_train_start(self, run) -> None:
         self.console.print(
             f"[bold]{run.entry.name}[/]: model {run.entry.model}, dataset {run.entry.dataset} "
-            f"({len(run.data)} images), loss {run.entry.loss}, device {run.device}, precision {run.precision}, "
+            f"({len(run.data)} images), loss {run.entry.loss}, device {run.device}, precision {run.precisions}, "
             f"steps {run.step}->{run.total_steps}, run dir {run.run_dir}"
         )
         if self.console.is_terminal:

@@ -26,7 +26,7 @@ class RunReport:
         self.started = time.perf_counter()
         device = torch.cuda.get_device_name(run.device) if run.device.type == "cuda" else run.device.type
         previous = self._read(run)
-        self.info = {"entry": run.entry.name, "device": device, "precision": run.precision, "threads": torch.get_num_threads(),
+        self.info = {"entry": run.entry.name, "device": device, "precision": run.precisions, "threads": torch.get_num_threads(),
                      "torch": torch.__version__, "ganzoo": __version__,
                      "started": previous.get("started", time.strftime("%Y-%m-%d %H:%M:%S")), "status": "running",
                      "train_seconds": previous.get("train_seconds", 0.0) if run.step else 0.0}

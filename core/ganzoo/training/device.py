@@ -41,6 +41,16 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return precision
 
 
+def phase_precisions(precision: str, own: dict[str, str], phases: list[str], device: torch.device) -> dict[str, str]:
+    """Each phase's precision, resolved for ``device``: its own (``train.phase_precision``),
+    else the run's (``train.precision``). E.g. SRGAN pretrains in bf16, where its figures
+    hold, and trains adversarially in fp32."""
+    unknown = set(own) - set(phases)
+    if unknown:
+        raise ConfigError(f"train.phase_precision names phases the model does not have: {sorted(unknown)} (it has: {', '.join(phases)})")
+    return {name: resolve_precision(own.get(name, precision), device) for name in phases}
+
+
 def make_optimizer(params: list[nn.Parameter], lr: float, betas: tuple[float, float], weight_decay: float,
                    device: torch.device) -> torch.optim.Optimizer:
     """Adam, fused into one kernel where the device supports it (CUDA, CPU), else foreach."""

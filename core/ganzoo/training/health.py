@@ -17,7 +17,8 @@ from ganzoo.specs import TrainConfig
 
 class Health:
     def __init__(self, train: TrainConfig, device: torch.device) -> None:
-        self.max_loss, self.patience, self.precision = train.max_loss, train.saturated_intervals, train.precision
+        self.max_loss, self.patience = train.max_loss, train.saturated_intervals
+        self.reduced = {train.precision, *train.phase_precision.values()} != {"fp32"}  # some phase trains in bf16 or fp16
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=device)
         self.largest = torch.zeros((), device=device)  # the largest |loss| so far
         self.saturated_steps = torch.zeros((), device=device)  # in the current log interval
@@ -36,7 +37,7 @@ class Health:
         """Raise :class:`NonFiniteLossError` or :class:`DivergedError` when the run went bad."""
         nonfinite, largest, saturated = torch.stack([self.nonfinite.float(), self.largest, self.saturated_steps]).tolist()
         if nonfinite:
-            advice = "lower the learning rates" + (" or train in precision fp32" if self.precision != "fp32" else "")
+            advice = "lower the learning rates" + (" or train in precision fp32" if self.reduced else "")
             raise NonFiniteLossError(f"a loss became NaN or infinite before step {step}; training stopped, {checkpoint_note} ({advice})")
         if self.max_loss and largest > self.max_loss:
             raise DivergedError(f"a loss reached {largest:.3g}, above train.max_loss {self.max_loss:g}, before step {step}: the "

@@ -4,7 +4,7 @@ Read top to bottom: :meth:`Trainer.fit` sets a run up (:mod:`ganzoo.training.set
 restores a checkpoint on ``--resume``, registers the run's callbacks, hands them their
 checkpoint state, and runs :meth:`Trainer._loop`. Each step of the loop:
 
-1. on a phase boundary, freeze the groups the new phase does not train;
+1. on a phase boundary, freeze the groups the new phase does not train and take up its precision;
 2. ``d_steps`` discriminator updates (none in a phase without discriminator groups);
 3. one generator update with the phase's discriminator groups frozen;
 4. the moving averages, the non-finite check (one host sync per log interval), and the
@@ -100,8 +100,6 @@ class Trainer:
         model, loss, hook = run.model, run.loss, run.pm.hook
         losses = run.losses if run.losses is not None else distributed.LossStep(model)
         groups = model.parameter_groups()
-        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(run.precision)
-        autocast = torch.autocast(run.device.type, dtype=dtype, enabled=dtype is not None)
         scaler = run.scaler
         model.train()
         phase: Phase | None = None
@@ -122,6 +120,8 @@ class Trainer:
                 for key, params in groups.items():  # groups the phase does not train stay frozen through it
                     for p in params:
                         p.requires_grad_(key in trained)
+                dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(run.precision_of(phase.name))
+                autocast = torch.autocast(run.device.type, dtype=dtype, enabled=dtype is not None)
                 model.set_phase(phase.name)
                 hook.ganzoo_phase_start(run=run, phase=phase.name)
 

@@ -44,6 +44,7 @@ class Run:
     step: int = 0
     status: str = "running"
     schedule: list[tuple[Phase, int]] = field(default_factory=list)  # each phase with the step it ends at
+    phase_precision: dict[str, str] = field(default_factory=dict)  # each phase's (train.phase_precision, else precision)
     preview_inputs: dict[str, Tensor] = field(default_factory=dict)  # fixed for the whole run
     eval_data: Dataset | None = None  # the dataset's held-out split, when it has one
     eval_split: str | None = None
@@ -65,6 +66,18 @@ class Run:
     def phase(self) -> str:
         """The name of the current phase."""
         return self.model.phase
+
+    def precision_of(self, phase: str) -> str:
+        """The precision phase ``phase`` trains in: fp32, bf16 or fp16."""
+        return self.phase_precision.get(phase, self.precision)
+
+    @property
+    def precisions(self) -> str:
+        """The run's precision, or each phase's where they differ: "bf16 (pretrain), fp32 (adversarial)"."""
+        named = [(phase.name, self.precision_of(phase.name)) for phase, _ in self.schedule]
+        if len({p for _, p in named}) <= 1:
+            return named[0][1] if named else self.precision
+        return ", ".join(f"{p} ({name})" for name, p in named)
 
     @property
     def epoch(self) -> int:

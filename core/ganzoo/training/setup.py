@@ -16,7 +16,7 @@ from ganzoo.ema import EMA, averaged_names
 from ganzoo.model import FROZEN, GANModel
 from ganzoo.specs import ZooEntry
 import ganzoo.training.distributed as distributed
-from ganzoo.training.device import make_optimizer, resolve_precision
+from ganzoo.training.device import make_optimizer, phase_precisions, resolve_precision
 from ganzoo.training.health import Health
 from ganzoo.training.phases import group_settings, schedule
 from ganzoo.training.run import Run
@@ -52,14 +52,15 @@ def setup_run(registry: Any, entry: ZooEntry, run_dir: Path, device: torch.devic
     settings = group_settings(model, train, set(groups))
     optimizers = {k: make_optimizer(p, settings[k].lr, settings[k].betas, settings[k].weight_decay, device) for k, p in groups.items()}
     plan = schedule(model, train, batches.batches_per_epoch, set(groups))
+    precisions = phase_precisions(train.precision, train.phase_precision, [phase.name for phase, _ in plan], device)
     ema = EMA(model, averaged_names(model, train.ema_networks), train.ema) if train.ema else None
-    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
+    scaler = torch.amp.GradScaler(device.type) if "fp16" in precisions.values() else None
     rng = torch.Generator().manual_seed(train.seed + 1)
     examples = spread_items(eval_data if eval_data is not None else data, train.grid_size, device)
     preview_inputs = model.preview_inputs(examples, train.grid_size, rng)
     return Run(entry, run_dir, device, precision, model, build_loss(registry, entry), data, batches, optimizers, plan[-1][1],
                registry.pm, ema, scaler, schedule=plan, preview_inputs=preview_inputs, eval_data=eval_data,
-               eval_split=eval_split if eval_data is not None else None, provenance=provenance(registry, entry),
+               eval_split=eval_split if eval_data is not None else None, provenance=provenance(registry, entry), phase_precision=precisions,
                place=place, losses=losses, registry=registry, group_settings=settings, health=Health(train, device))
 
 
