@@ -138,7 +138,7 @@ def export_onnx(loaded: LoadedModel, out: Path) -> dict[str, Any]:
     except ImportError:
         raise ConfigError("ONNX export needs onnx and onnxruntime: pip install 'ganzoo[onnx]'") from None
     written: dict[str, Any] = {}
-    model = loaded.model.to("cpu").eval()
+    loaded.model.to("cpu").eval()  # the programs below are its networks
     for name, module, inputs in _onnx_programs(loaded):
         names = list(inputs)
         axes = {k: {0: "batch"} for k in [*names, "output"]}
