@@ -43,8 +43,8 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 
 def phase_precisions(precision: str, own: dict[str, str], phases: list[str], device: torch.device) -> dict[str, str]:
     """Each phase's precision, resolved for ``device``: its own (``train.phase_precision``),
-    else the run's (``train.precision``). E.g. SRGAN pretrains in bf16, where its figures
-    hold, and trains adversarially in fp32."""
+    else the run's (``train.precision``), e.g. a warm-up in bf16 and the adversarial phase
+    in fp32."""
     unknown = set(own) - set(phases)
     if unknown:
         raise ConfigError(f"train.phase_precision names phases the model does not have: {sorted(unknown)} (it has: {', '.join(phases)})")
