@@ -84,6 +84,25 @@ def test_discriminator_is_matching_aware():
         assert out.loss.item() == pytest.approx(expected, abs=1e-3)
 
 
+def test_a_stage_step_runs_the_generator_and_the_text_encoder_once():
+    """As the official trainer: one fake batch and one caption draw per step, the discriminator's
+    update on the detached fakes, the generator's on the same fakes with their graph."""
+    model = small_model()
+    model.set_phase("stage2")
+    calls = {"generator": 0, "text": 0}
+    for name in calls:
+        getattr(model, name).register_forward_hook(lambda *_, name=name: calls.__setitem__(name, calls[name] + 1))
+    batch = {"image": torch.rand(4, 1, 16, 16) * 2 - 1, "caption": torch.randint(2, 5, (4, 2, 3))}
+    loss = NonSaturatingBCE(BCEConfig())
+    model.discriminator_loss(batch, loss).loss.backward()
+    assert all(p.grad is None for p in model.generator.parameters())  # D's update does not reach G
+    model.generator_loss(batch, loss).loss.backward()
+    assert calls == {"generator": 1, "text": 1}
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.generator.stage2.parameters())
+    model.generator_loss(batch, loss)  # without a discriminator step before it: its own fakes and caption
+    assert calls == {"generator": 2, "text": 2}
+
+
 # ---------------------------------------------------------------- phases in the shared loop
 
 

@@ -114,12 +114,13 @@ class StackGAN(GANModel):
 
     def discriminator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
         real = self._images(batch)
-        embedding = self.embed(batch)
-        with torch.no_grad():
-            fake = self.generator(self.sample_latent(len(real), real.device), embedding.detach(), self.stage)
+        embedding = self.embed(batch).detach()  # the text encoder is frozen in the stages
+        fake, kl = self.generator(self.sample_latent(len(real), real.device), embedding, self.stage, return_kl=True)
+        self.keep_fakes(fake, kl, embedding)  # one generator forward and one caption per step, as the official trainer
+        fake = fake.detach()
         d = self.discriminator
         wrong = embedding.roll(1, dims=0)  # each image with its neighbour's caption
-        real_logits, fake_logits, wrong_logits = d(real, embedding), d(fake, embedding.detach()), d(real, wrong)
+        real_logits, fake_logits, wrong_logits = d(real, embedding), d(fake, embedding), d(real, wrong)
         # matching-aware: log D(real, right) + [log(1 - D(fake, right)) + log(1 - D(real, wrong))] / 2
         d_loss = 0.5 * (loss.discriminator(real_logits, fake_logits) + loss.discriminator(real_logits, wrong_logits))
         diagnostics = {"d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean(),
@@ -129,9 +130,13 @@ class StackGAN(GANModel):
     def generator_loss(self, batch: Batch, loss: GANLoss) -> StepOutput:
         if self.phase == "text":
             return self.joint_embedding_loss(batch)
-        embedding = self.embed(batch).detach()
         n = batch["image"].shape[0]
-        fake, kl = self.generator(self.sample_latent(n, embedding.device), embedding, self.stage, return_kl=True)
+        kept = self.take_fakes(n)  # the discriminator's step's fakes, with their graph
+        if kept is not None:
+            fake, kl, embedding = kept
+        else:
+            embedding = self.embed(batch).detach()
+            fake, kl = self.generator(self.sample_latent(n, embedding.device), embedding, self.stage, return_kl=True)
         adversarial = loss.generator(self.discriminator(fake, embedding))
         kl = kl.mean()
         return StepOutput(adversarial + self.config.kl_weight * kl, {"g_loss": adversarial.detach(), "kl": kl.detach()})
