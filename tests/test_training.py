@@ -194,6 +194,20 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(write_zoo, tmp
     assert all(torch.isfinite(v).all() for v in payload["model"].values())
 
 
+def test_the_non_finite_advice_follows_the_precision_the_run_resolved(write_zoo, tmp_path, monkeypatch):
+    import ganzoo.training.device as device
+
+    zoo = write_zoo({"boom": {**TINY_ENTRY, "loss": "explode", "train": {**TINY_ENTRY["train"], "log_every": 1}}})
+    registry = ganzoo.load_registry([zoo], extra_plugins=[("tiny", make_tiny_plugin()), ("explode", ExplodingPlugin())])
+    with pytest.raises(NonFiniteLossError, match=r"\(lower the learning rates or train in precision fp32\)"):
+        ganzoo.train("boom", overrides=["train.precision=bf16"], registry=registry, run_dir=tmp_path / "a", device="cpu")
+    resolve = device.resolve_precision
+    monkeypatch.setattr(device, "resolve_precision", lambda p, d: "fp32" if p == "auto" else resolve(p, d))  # a CPU without bf16
+    with pytest.raises(NonFiniteLossError) as e:
+        ganzoo.train("boom", overrides=["train.precision=auto"], registry=registry, run_dir=tmp_path / "b", device="cpu")
+    assert "fp32" not in str(e.value)  # "auto" meant fp32 here: no advice to switch to it
+
+
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     path = tmp_path / "last.pt"
     ckpt.save_atomic({"entry": {"name": "a"}, "step": 1}, path)

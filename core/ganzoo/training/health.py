@@ -8,6 +8,8 @@ replaces a good checkpoint).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import Tensor
 
@@ -16,9 +18,9 @@ from ganzoo.specs import TrainConfig
 
 
 class Health:
-    def __init__(self, train: TrainConfig, device: torch.device) -> None:
+    def __init__(self, train: TrainConfig, device: torch.device, precisions: Iterable[str] = ("fp32",)) -> None:
         self.max_loss, self.patience = train.max_loss, train.saturated_intervals
-        self.reduced = {train.precision, *train.phase_precision.values()} != {"fp32"}  # some phase trains in bf16 or fp16
+        self.reduced = set(precisions) != {"fp32"}  # some phase trains in bf16 or fp16 (as resolved: "auto" may be fp32)
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=device)
         self.largest = torch.zeros((), device=device)  # the largest |loss| so far
         self.saturated_steps = torch.zeros((), device=device)  # in the current log interval

@@ -61,7 +61,7 @@ def setup_run(registry: Any, entry: ZooEntry, run_dir: Path, device: torch.devic
     return Run(entry, run_dir, device, precision, model, build_loss(registry, entry), data, batches, optimizers, plan[-1][1],
                registry.pm, ema, scaler, schedule=plan, preview_inputs=preview_inputs, eval_data=eval_data,
                eval_split=eval_split if eval_data is not None else None, provenance=provenance(registry, entry), phase_precision=precisions,
-               place=place, losses=losses, registry=registry, group_settings=settings, health=Health(train, device))
+               place=place, losses=losses, registry=registry, group_settings=settings, health=Health(train, device, precisions.values()))
 
 
 def _compile(model: GANModel) -> None:
