@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from PIL import Image
+from torch import nn
 
 import ganzoo
 from ganzoo import DataError
@@ -153,6 +154,22 @@ def test_unet_rejects_sizes_it_cannot_halve():
     with pytest.raises(ValueError, match="divisible by 32"):
         UNetGenerator(3, 3, (48, 48), depth=5)
     assert UNetGenerator(3, 3, (48, 64), width=4)(torch.randn(1, 3, 48, 64)).shape == (1, 3, 48, 64)  # depth 4 fits both
+
+
+def test_unet_stages_on_maps_of_2x2_or_less_stay_fp32_under_autocast():
+    net = UNetGenerator(1, 1, (32, 32), width=4)  # maps 16, 8, 4, 2, 1
+    dtypes = {}
+    for name, module in net.named_modules():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            module.register_forward_hook(lambda m, i, out, name=name: dtypes.__setitem__(name, out.dtype))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = net(torch.randn(2, 1, 32, 32))
+    assert out.shape == (2, 1, 32, 32)
+    in_fp32 = {"down.3.1", "down.4.1", "up.0.1", "up.1.1"}  # 4x4 -> 2x2, 2x2 -> 1x1, 1x1 -> 2x2, 2x2 -> 4x4
+    assert {name for name, dtype in dtypes.items() if dtype == torch.float32} == in_fp32
+    assert {name for name, dtype in dtypes.items() if dtype == torch.bfloat16} == set(dtypes) - in_fp32
+    with torch.no_grad():  # without autocast the stages run as they are
+        assert net.double()(torch.randn(1, 1, 32, 32, dtype=torch.float64)).dtype == torch.float64
 
 
 def test_patchgan_sees_70x70_patches():

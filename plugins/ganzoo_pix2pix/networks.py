@@ -8,6 +8,11 @@ Widths double from ``width`` up to ``8 * width``. Dropout on the first three dec
 layers is the generator's only noise source, as in the paper. The depth follows the
 image: 256x256 gives the paper's 8 stages (1x1 bottleneck), 32x32 gives 5.
 
+The stages on maps of 2x2 and 1x1 (either side of the bottleneck) compute in fp32 even
+under bf16/fp16 autocast: there each weight takes part in only a few products per batch,
+so a stage's time goes to reading its weights, and casting them every step costs more
+than the reduced precision saves (twice the time on a CPU, docs/benchmarks.md).
+
 The discriminator is a PatchGAN: a fully convolutional net whose every output logit
 judges one patch of the (input, output) pair; with ``layers = 3`` a patch is 70x70.
 """
@@ -71,12 +76,20 @@ class UNetGenerator(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         skips = []
         for down in self.down:  # (B, C, H, W) -> ... -> (B, 8w, H/2^d, W/2^d)
-            x = down(x)
+            x = in_fp32(down, x) if min(x.shape[-2:]) <= 4 else down(x)  # an output of 2x2 or less: weight-bound
             skips.append(x)
-        x = self.up[0](skips.pop())
-        for up in self.up[1:]:
-            x = up(torch.cat([x, skips.pop()], dim=1))  # the skip doubles the channels
+        x = skips.pop()
+        for k, up in enumerate(self.up):
+            if k:
+                x = torch.cat([x, skips.pop()], dim=1)  # the skip doubles the channels
+            x = in_fp32(up, x) if min(x.shape[-2:]) <= 2 else up(x)
         return x  # (B, out_channels, H, W)
+
+
+def in_fp32(stage: nn.Module, x: Tensor) -> Tensor:
+    """``stage(x)`` in its weights' own precision (fp32) under autocast; as usual without it."""
+    with torch.autocast(x.device.type, enabled=False):
+        return stage(x.to(next(stage.parameters()).dtype))
 
 
 class PatchDiscriminator(nn.Module):
