@@ -16,8 +16,10 @@ For each entry, in a fresh process (so that the peak memory is the entry's own):
   networks, data and batch size: the step structure of the variant's well-known public
   implementation (PyTorch's DCGAN example, PyTorch-GAN's pix2pix.py and srgan.py, the
   official StackGAN-Pytorch trainer), in fp32 as they train, provided by the model's
-  plugin (``ModelSpec.reference_loop``: this harness names no model). The ratio ganzoo /
-  reference is the figure to track: absolute numbers depend on the machine.
+  plugin (``ModelSpec.reference_loop``: this harness names no model). The two are timed in
+  alternation, one timing of each per round, so that a slow spell of a shared machine
+  weighs on both; the ratio ganzoo / reference is the median of the rounds' ratios, the
+  figure to track: absolute numbers depend on the machine.
 
     python benchmarks/speed.py                               # the offline entries
     python benchmarks/speed.py dcgan-mnist-5k dcgan-mnist-5k@train.precision=bf16,train.compile=true
@@ -58,17 +60,30 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def rate(fn, items: int, device: torch.device) -> float:
+    """Items per second of one call of ``fn()``."""
+    sync(device)
+    t0 = time.perf_counter()
+    fn()
+    sync(device)
+    return items / (time.perf_counter() - t0)
+
+
 def median_rate(fn, items: int, repeats: int, device: torch.device) -> float:
     """Items per second of ``fn()``, median over ``repeats`` (after one warm-up call)."""
     fn()
-    rates = []
-    for _ in range(repeats):
-        sync(device)
-        t0 = time.perf_counter()
-        fn()
-        sync(device)
-        rates.append(items / (time.perf_counter() - t0))
-    return statistics.median(rates)
+    return statistics.median(rate(fn, items, device) for _ in range(repeats))
+
+
+def paired_rates(ours, theirs, items: int, repeats: int, device: torch.device) -> tuple[float, float, float]:
+    """Medians of ``ours`` and ``theirs`` rates and of their ratio, timed in alternation (one of
+    each per round, after a warm-up call of each), so that a slow spell of a shared machine
+    weighs on both sides of a ratio alike."""
+    ours()
+    theirs()
+    rounds = [(rate(ours, items, device), rate(theirs, items, device)) for _ in range(repeats)]
+    return (statistics.median(a for a, _ in rounds), statistics.median(b for _, b in rounds),
+            statistics.median(a / b for a, b in rounds))
 
 
 def peak_memory_mb(device: torch.device) -> float:
@@ -77,8 +92,8 @@ def peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def reference_rate(entry, registry, steps: int, repeats: int, device: torch.device) -> float | None:
-    """Images per second of the model's reference loop (its plugin's ``ModelSpec.reference_loop``:
+def reference_loop(entry, registry, device: torch.device):
+    """``train(steps)``: the model's reference loop (its plugin's ``ModelSpec.reference_loop``:
     the variant trained the way its well-known public implementation does) on the entry's
     networks, data and batch size, in fp32 as those scripts train; None without one."""
     from ganzoo.build import build_model, load_data
@@ -91,8 +106,7 @@ def reference_rate(entry, registry, steps: int, repeats: int, device: torch.devi
     model.setup_training()
     model.set_phase(model.phases[-1].name)  # the main phase, as ganzoo's loop is timed
     model.train()
-    train = spec.reference_loop(entry, model, data, device)
-    return median_rate(lambda: train(steps), steps * entry.train.batch_size, repeats, device)
+    return spec.reference_loop(entry, model, data, device)
 
 
 def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048) -> float:
@@ -121,11 +135,19 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
         bs = entry.train.batch_size
-        train_rate = median_rate(lambda: trainer.run_steps(run, steps), steps * bs, repeats, device)
         with FlopCounterMode(display=False) as counter:
             trainer.run_steps(run, 1)
         flops = counter.get_total_flops()
-        memory = peak_memory_mb(device)
+        memory = peak_memory_mb(device)  # ganzoo's own, before the reference loop is built
+        reference = reference_loop(entry, registry, device)
+
+        def train() -> None:
+            trainer.run_steps(run, steps)
+
+        if reference is None:
+            train_rate = median_rate(train, steps * bs, repeats, device)
+        else:
+            train_rate, reference_rate, ratio = paired_rates(train, lambda: reference(steps), steps * bs, repeats, device)
         model = run.model
         model.eval()
         sample_n = 64
@@ -155,11 +177,10 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
     peak = next((v for k, v in PEAK_TFLOPS.items() if k in result["device"]), None)
     if peak is not None:
         result["mfu"] = round(result["achieved_tflops"] / peak[precision], 4)
-    reference = reference_rate(entry, registry, steps, repeats, device)
     if reference is not None:
-        result["reference_images_per_s"] = round(reference, 1)
-        result["speedup_vs_reference"] = round(train_rate / reference, 2)
-        result["reference_tflops"] = round(flops * reference / bs / 1e12, 4)  # the same networks' work per image
+        result["reference_images_per_s"] = round(reference_rate, 1)
+        result["speedup_vs_reference"] = round(ratio, 2)  # the median of the rounds' ratios
+        result["reference_tflops"] = round(flops * reference_rate / bs / 1e12, 4)  # the same networks' work per image
     return result
 
 
