@@ -42,6 +42,12 @@ def unet_depth(height: int, width: int, depth: int = 0) -> int:
     return depth
 
 
+def in_fp32(stage: nn.Module, x: Tensor) -> Tensor:
+    """``stage(x)`` in its weights' own precision (fp32) under autocast; as usual without it."""
+    with torch.autocast(x.device.type, enabled=False):
+        return stage(x.to(next(stage.parameters()).dtype))
+
+
 class UNetGenerator(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, size: tuple[int, int], width: int = 64, depth: int = 0,
                  norm: str = "batch", dropout: float = 0.5) -> None:
@@ -84,12 +90,6 @@ class UNetGenerator(nn.Module):
                 x = torch.cat([x, skips.pop()], dim=1)  # the skip doubles the channels
             x = in_fp32(up, x) if min(x.shape[-2:]) <= 2 else up(x)
         return x  # (B, out_channels, H, W)
-
-
-def in_fp32(stage: nn.Module, x: Tensor) -> Tensor:
-    """``stage(x)`` in its weights' own precision (fp32) under autocast; as usual without it."""
-    with torch.autocast(x.device.type, enabled=False):
-        return stage(x.to(next(stage.parameters()).dtype))
 
 
 class PatchDiscriminator(nn.Module):
