@@ -11,7 +11,7 @@ image: 256x256 gives the paper's 8 stages (1x1 bottleneck), 32x32 gives 5.
 The stages on maps of 2x2 and 1x1 (either side of the bottleneck) compute in fp32 even
 under bf16/fp16 autocast: there each weight takes part in only a few products per batch,
 so a stage's time goes to reading its weights, and casting them every step costs more
-than the reduced precision saves (twice the time on a CPU, docs/benchmarks.md).
+than the reduced precision saves (1.4-2x their fp32 time on a CPU, docs/benchmarks.md).
 
 The discriminator is a PatchGAN: a fully convolutional net whose every output logit
 judges one patch of the (input, output) pair; with ``layers = 3`` a patch is 70x70.
