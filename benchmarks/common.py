@@ -1,8 +1,9 @@
-"""What the benchmark scripts share: the results' header, and training entries or taking checkpoints."""
+"""What the benchmark scripts share: the results' header, timing, and training entries or taking checkpoints."""
 
 from __future__ import annotations
 
 import platform
+import statistics
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -18,6 +19,26 @@ def header() -> dict[str, Any]:
     return {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
             "threads": torch.get_num_threads(), "torch": torch.__version__,
             "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"}
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def rate(fn, items: int, device: torch.device) -> float:
+    """Items per second of one call of ``fn()``."""
+    sync(device)
+    t0 = time.perf_counter()
+    fn()
+    sync(device)
+    return items / (time.perf_counter() - t0)
+
+
+def median_rate(fn, items: int, repeats: int, device: torch.device) -> float:
+    """Items per second of ``fn()``, median over ``repeats`` (after one warm-up call)."""
+    fn()
+    return statistics.median(rate(fn, items, device) for _ in range(repeats))
 
 
 def runs(entries: Sequence[str], checkpoints: Sequence[str], workdir: Path, registry: Any, device: str,

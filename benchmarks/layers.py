@@ -5,7 +5,7 @@ and channels-last tensors.
 It tells which layers gain from bf16 on this device and which lose (on a CPU, layers on
 maps of 2x2 or 1x1 are bound by reading their weights: casting those every step costs
 more than bf16 saves). The inputs are those of one training step of the entry's last
-phase; each layer is timed alone (median of 3 timings of ``--calls`` calls after warm-up).
+phase; each layer is timed alone (median of 3 timings of ``--calls`` calls, after as many to warm up).
 
     python benchmarks/layers.py pix2pix-digit-edges
     python benchmarks/layers.py dcgan-mnist-5k --set model_options.g_channels=32
@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import argparse
 import copy
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 from torch import nn
 
 import ganzoo
-from common import header
+from common import header, median_rate
 
 VARIANTS = [("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)]  # (precision, channels-last)
 
@@ -65,15 +63,11 @@ def milliseconds(module: nn.Module, x: torch.Tensor, precision: str, channels_la
             y = module(x)
         y.float().sum().backward()
 
-    for _ in range(3):
-        step()
-    timings = []
-    for _ in range(3):
-        t0 = time.perf_counter()
+    def calls_of_step() -> None:
         for _ in range(calls):
             step()
-        timings.append((time.perf_counter() - t0) / calls * 1e3)
-    return statistics.median(timings)
+
+    return 1e3 / median_rate(calls_of_step, calls, 3, torch.device("cpu"))
 
 
 def main() -> None:

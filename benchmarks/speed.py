@@ -42,7 +42,7 @@ from pathlib import Path
 import torch
 
 import ganzoo
-from common import header
+from common import header, median_rate, rate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ENTRIES = ["dcgan-mnist-5k", "dcgan-mnist-5k@train.precision=fp32", "cdcgan-mnist-5k", "pix2pix-digit-edges",
@@ -53,26 +53,6 @@ PEAK_TFLOPS = {  # dense, per precision: vendor figures
     "H200": {"fp32": 67.0, "bf16": 989.0, "fp16": 989.0},
     "A100": {"fp32": 19.5, "bf16": 312.0, "fp16": 312.0},
 }
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def rate(fn, items: int, device: torch.device) -> float:
-    """Items per second of one call of ``fn()``."""
-    sync(device)
-    t0 = time.perf_counter()
-    fn()
-    sync(device)
-    return items / (time.perf_counter() - t0)
-
-
-def median_rate(fn, items: int, repeats: int, device: torch.device) -> float:
-    """Items per second of ``fn()``, median over ``repeats`` (after one warm-up call)."""
-    fn()
-    return statistics.median(rate(fn, items, device) for _ in range(repeats))
 
 
 def paired_rates(ours, theirs, items: int, repeats: int, device: torch.device) -> tuple[float, float, float]:
