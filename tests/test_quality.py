@@ -120,6 +120,17 @@ def test_real_features_and_baseline_are_computed_once_and_cached(registry, tiny_
     assert len(list((cache / "features").glob("real-*.pt"))) == 2
 
 
+def test_figures_do_not_depend_on_the_callers_random_state(registry, tiny_run, cache):
+    def evaluate(caller_seed):
+        torch.manual_seed(caller_seed)
+        for path in (cache / "features").glob("real-*.pt"):  # the baseline is computed again, under this state
+            path.unlink()
+        return ganzoo.evaluate(tiny_run, samples=40, features="meanpool", registry=registry, device="cpu", write=False)
+
+    first, second = evaluate(1), evaluate(2)
+    assert second["scores"] == first["scores"] and second["baseline"] == first["baseline"]  # KID's subsets included
+
+
 def test_train_eval_samples_scores_the_generator_at_the_end(registry, cache, tmp_path):
     run = ganzoo.train("tiny", overrides=["train.eval_samples=40"], registry=registry, run_dir=tmp_path / "e", device="cpu")
     record = json.loads((run.run_dir / "metrics.json").read_text())["samples-domain"]

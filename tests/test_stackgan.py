@@ -225,6 +225,17 @@ def text_run(tmp_path_factory) -> Path:
     return run_dir
 
 
+def test_previews_repeat_and_leave_the_training_random_stream_alone(tmp_path):
+    """The conditioning augmentation draws noise inside the generator: a preview seeds it, so
+    two previews are the same images, and drawing one changes nothing training draws next."""
+    run = ganzoo.train("stackgan-digits", overrides=[*TINY, 'train.phase_steps={"text": 1, "stage1": 1, "stage2": 1}'],
+                       registry=REGISTRY, run_dir=tmp_path / "run", device="cpu")
+    state = torch.get_rng_state()
+    first = run.sample_fixed()
+    assert torch.equal(run.sample_fixed(), first)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
 def test_sample_from_text_says_unknown_words(text_run, tmp_path, cli):
     done = cli("sample", str(text_run), "--text", "a thick purple seven slanted to the right", "--n", "4",
                       "--out", str(tmp_path / "sevens.png"), cwd=tmp_path)

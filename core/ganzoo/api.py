@@ -24,6 +24,7 @@ from ganzoo.checkpoints import LoadedModel
 from ganzoo.errors import CheckpointError, ConfigError, GanzooWarning
 from ganzoo.paths import checkpoint_path, run_dir_of
 from ganzoo.rundir import check_new_run_dir, create_run_dir, newest_unfinished
+from ganzoo.seeding import seeded
 from ganzoo.plugins import EntryStatus, Registry, load_registry
 from ganzoo.specs import ZooEntry, short
 import ganzoo.training.distributed as distributed
@@ -244,8 +245,7 @@ def sample(
     if seed is None:
         return model.sample(n, condition).float()
     rng = torch.Generator(device=dev).manual_seed(seed)
-    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
-        torch.manual_seed(seed)  # randomness inside the networks (conditioning augmentation, dropout) repeats too
+    with seeded(seed, dev):  # randomness inside the networks (conditioning augmentation, dropout) repeats too
         return model.sample(n, condition, rng=rng).float()
 
 

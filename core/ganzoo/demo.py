@@ -37,6 +37,7 @@ from ganzoo.errors import ConfigError, DataError, GanzooError
 from ganzoo.card import figure_lines
 from ganzoo.images import grid, read_image, to_array, to_model_range, to_uint8, write_png
 from ganzoo.rundir import read_json
+from ganzoo.seeding import seeded
 
 MAX_IMAGES = 64  # images a visitor may ask for at once
 MAX_FRAMES = 32  # frames of an interpolation
@@ -117,8 +118,7 @@ class DemoModel:
             condition = torch.zeros(frames, device=self.device, dtype=torch.long)
         if text is not None:
             condition = model.encode_text([text])[0].expand(frames, -1)
-        with self.lock, torch.no_grad(), torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            torch.manual_seed(_check_seed(seed_a))
+        with self.lock, torch.no_grad(), seeded(_check_seed(seed_a), self.device):
             images = model.sample(frames, condition, latent=latent).float()
         return list(to_uint8(images))
 

@@ -15,6 +15,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.evaluation.samples import extract, sample_scores
 from ganzoo.paths import cache_dir
 from ganzoo.rundir import atomic_file
+from ganzoo.seeding import seeded
 from ganzoo.specs import ZooEntry
 from ganzoo.weights import load_tensors
 
@@ -47,7 +48,8 @@ def real_features(extractor: Any, entry: ZooEntry, key: str, scored: tuple[Datas
     result: dict[str, Any] = {"real": real.cpu()}
     if sum(len(f) for f in other_f) >= 10:
         result["other_count"] = sum(len(f) for f in other_f)
-        result["baseline"] = sample_scores(real, torch.cat(other_f), torch.cat(other_logits) if other_logits else None)
+        with seeded(seed, device):  # KID's random subsets: the same figures whoever calls
+            result["baseline"] = sample_scores(real, torch.cat(other_f), torch.cat(other_logits) if other_logits else None)
     with atomic_file(path, "wb") as f:
         torch.save(result, f)
     return {**result, "source": f"computed (cached in {path})"}

@@ -25,6 +25,7 @@ from ganzoo.evaluation.features import FeatureContext, build_features, default_f
 from ganzoo.evaluation.paired import has_targets, heldout_scores, lpips_metric
 from ganzoo.evaluation.samples import PR_NEIGHBOURS, extract, kid_subset_size, sample_scores
 from ganzoo.plugins import Registry
+from ganzoo.seeding import seeded
 
 
 def evaluate_model(loaded: LoadedModel, registry: Registry, *, split: str | None = None, batch_size: int | None = None,
@@ -83,8 +84,7 @@ def evaluate_samples(loaded: LoadedModel, registry: Registry, *, split: str | No
     reals = real_features(extractor, entry, key, (data, split, picked), (other_data, other_split, others), dev, seed)
     fake_f, fake_logits = [], []
     conditioned = False
-    torch.manual_seed(seed)  # caption picks of text-conditional models
-    with torch.no_grad():
+    with torch.no_grad(), seeded(seed, dev):  # caption picks, the networks' own randomness and KID's subsets repeat
         for i, idx in enumerate(picked.split(250)):
             batch = gather(data, idx, dev)
             if translator is not None:
@@ -98,8 +98,8 @@ def evaluate_samples(loaded: LoadedModel, registry: Registry, *, split: str | No
             fake_f.append(f)
             if lg is not None:
                 fake_logits.append(lg)
-    real, fake = reals["real"], torch.cat(fake_f)
-    scores = sample_scores(real, fake, torch.cat(fake_logits) if fake_logits else None)
+        real, fake = reals["real"], torch.cat(fake_f)
+        scores = sample_scores(real, fake, torch.cat(fake_logits) if fake_logits else None)
     made_how = (f"one output per real held-out input ({translator.name})" if translator is not None
                 else "one sample per real image, with its condition" if conditioned else "noise only")
     record: dict[str, Any] = {

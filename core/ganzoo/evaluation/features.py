@@ -35,6 +35,7 @@ from ganzoo.hookspecs import hookimpl
 from ganzoo.images import to_model_range
 from ganzoo.paths import cache_dir
 from ganzoo.rundir import atomic_file
+from ganzoo.seeding import seeded
 from ganzoo.specs import DataInfo, FeatureExtractorSpec
 from ganzoo.weights import as_trusted_file, hub_file, load_state_dict, load_tensors, sha256
 
@@ -171,8 +172,7 @@ def train_domain_net(images: Tensor, labels: Tensor, num_classes: int, *, epochs
     order = torch.randperm(len(images), generator=g)
     held_out = min(held_out, len(images) // 10)
     val, train = order[:held_out], order[held_out:]
-    with torch.random.fork_rng(), torch.enable_grad():  # the caller's RNG untouched; callers may be under no_grad
-        torch.manual_seed(seed)  # initial weights and dropout
+    with seeded(seed, images.device), torch.enable_grad():  # initial weights and dropout; callers may be under no_grad
         net = DomainNet(images.shape[1], num_classes)
         _fit(net, images, labels, train, epochs, g)
     net.eval()

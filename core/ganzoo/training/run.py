@@ -18,6 +18,7 @@ from ganzoo.ema import EMA
 from ganzoo.losses import GANLoss
 from ganzoo.model import GANModel, Phase
 from ganzoo.paths import checkpoint_path
+from ganzoo.seeding import seeded
 from ganzoo.specs import ZooEntry
 import ganzoo.training.distributed as distributed
 from ganzoo.training.health import Health
@@ -102,8 +103,10 @@ class Run:
                 self.model.train(was_training)
 
     def sample_fixed(self) -> Tensor:
-        """The preview images from this run's fixed inputs: comparable across steps."""
-        with self.sampling() as model:
+        """The preview images from this run's fixed inputs: comparable across steps. The
+        networks' own randomness (conditioning augmentation, dropout) is seeded the same
+        way each time, and the training's random stream goes on as if no preview was drawn."""
+        with self.sampling() as model, seeded(self.entry.train.seed, self.device):
             return model.preview(self.preview_inputs)
 
     def check_health(self, interval_end: bool = False) -> None:
