@@ -59,6 +59,8 @@ def milliseconds(module: nn.Module, x: torch.Tensor, precision: str, channels_la
     x = x.to(memory_format=fmt).requires_grad_() if x.dim() == 4 else x.clone().requires_grad_()
 
     def step() -> None:
+        module.zero_grad(set_to_none=True)  # fresh gradients each step, as the training loop has them
+        x.grad = None
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
             y = module(x)
         y.float().sum().backward()
