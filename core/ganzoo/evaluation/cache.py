@@ -19,6 +19,8 @@ from ganzoo.seeding import seeded
 from ganzoo.specs import ZooEntry
 from ganzoo.weights import load_tensors
 
+CACHE_VERSION = 2  # 2: the baseline's KID subsets drawn under the evaluation's seed (version 1's depended on the caller's RNG)
+
 
 def real_features(extractor: Any, entry: ZooEntry, key: str, scored: tuple[Dataset, str, Tensor],
                   others: tuple[Dataset, str, Tensor], device: torch.device, seed: int) -> dict[str, Any]:
@@ -29,7 +31,7 @@ def real_features(extractor: Any, entry: ZooEntry, key: str, scored: tuple[Datas
     (data, split, picked), (other_data, other_split, other_idx) = scored, others
     ident = json.dumps({"dataset": entry.dataset, "options": entry.dataset_options, "split": split, "other_split": other_split,
                         "items": [len(data), len(other_data)], "seed": seed, "picked": [len(picked), len(other_idx)],
-                        "protocol": extractor.protocol, "key": key, "version": 1}, sort_keys=True, default=str)
+                        "protocol": extractor.protocol, "key": key, "version": CACHE_VERSION}, sort_keys=True, default=str)
     path = cache_dir() / "features" / f"real-{entry.dataset}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}.pt"
     if path.is_file():
         try:
