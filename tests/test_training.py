@@ -263,6 +263,20 @@ def test_compile_option_trains_and_keeps_checkpoint_keys(tiny_registry, tmp_path
         assert torch.allclose(value, plain.model.state_dict()[name], atol=1e-5), name  # same math as eager
 
 
+def test_compile_modes_reach_torch_compile_and_an_unknown_one_is_a_one_line_error(tiny_registry, tmp_path, monkeypatch):
+    modes = []
+    monkeypatch.setattr(torch.nn.Module, "compile", lambda self, **kw: modes.append(kw.get("mode")))  # records, compiles nothing
+    for value in ("true", "reduce-overhead", "max-autotune"):
+        run = ganzoo.train("tiny", overrides=[f"train.compile={value}", "train.steps=1"], registry=tiny_registry,
+                           run_dir=tmp_path / value, device="cpu")
+        assert run.status == "finished"
+    assert modes == [None] * 2 + ["reduce-overhead"] * 2 + ["max-autotune"] * 2  # the generator and the discriminator
+    with pytest.raises(ganzoo.ConfigError, match=r"train.compile must be true, false or a torch.compile mode \(default, "
+                                                 r"reduce-overhead, .*\), not 'fast'") as e:
+        ganzoo.train("tiny", overrides=["train.compile=fast"], registry=tiny_registry, run_dir=tmp_path / "x", device="cpu")
+    assert "\n" not in str(e.value)
+
+
 def test_fp16_needs_cuda(tiny_registry, tmp_path):
     with pytest.raises(ganzoo.ConfigError, match="fp16 needs a CUDA device"):
         ganzoo.train("tiny", overrides=["train.precision=fp16"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")

@@ -182,7 +182,7 @@ class TrainConfig:
     eval_batches: int = 0  # held-out batches evaluated at the end (0: the whole split)
     eval_samples: int = 0  # generators: FID/KID/precision/recall of this many samples at the end (0: off; `ganzoo evaluate` later)
     channels_last: bool = True  # channels-last memory format on CUDA (tensor cores) and CPUs (oneDNN); ignored on MPS
-    compile: bool = False  # torch.compile the networks; falls back to eager where compiling fails
+    compile: bool | str = False  # torch.compile the networks (true, or a mode: reduce-overhead = CUDA graphs); eager where it fails
     sync_batchnorm: bool = False  # torchrun on GPUs: batch-norm statistics over all processes' batches
     keep_checkpoints: int = 2  # checkpoints kept: last.pt and the K - 1 before it (checkpoints/step_NNNNNNN.pt)
     max_loss: float = 1e6  # a loss above this stops the run as diverged (0: no bound)
@@ -212,6 +212,9 @@ class TrainConfig:
         check_betas("train.betas", self.betas)
         check_range("train.ema", self.ema, 0.0, 1.0, high_open=True)
         check_range("train.max_loss", self.max_loss, 0.0, math.inf, high_open=True)
+        if isinstance(self.compile, str) and self.compile not in COMPILE_MODES:
+            raise ValueError(f"train.compile must be true, false or a torch.compile mode ({', '.join(COMPILE_MODES)}), "
+                             f"not '{short(self.compile)}'")
         unknown = [s for s in self.stop_signals if s not in STOP_SIGNALS]
         if unknown:
             raise ValueError(f"train.stop_signals: '{short(unknown[0])}' is not one of {', '.join(STOP_SIGNALS)}")
@@ -233,6 +236,7 @@ class TrainConfig:
 
 STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2", "SIGHUP")  # what train.stop_signals may name
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")  # what train.precision and train.phase_precision may name
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")  # torch.compile's modes
 
 
 def short(value: Any, limit: int = 60) -> str:

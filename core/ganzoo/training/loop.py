@@ -125,6 +125,8 @@ class Trainer:
                 model.set_phase(phase.name)
                 hook.ganzoo_phase_start(run=run, phase=phase.name)
 
+            if train.compile:  # CUDA graphs (compile mode reduce-overhead) may reuse the previous step's buffers from here
+                torch.compiler.cudagraph_mark_step_begin()
             if train.lr_decay_steps:
                 _decay_learning_rates(run, train)
             epochs_done = []

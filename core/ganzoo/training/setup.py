@@ -42,7 +42,7 @@ def setup_run(registry: Any, entry: ZooEntry, run_dir: Path, device: torch.devic
     if train.channels_last and device.type in ("cuda", "cpu"):  # tensor cores; oneDNN's fast path on CPUs
         model.to(memory_format=torch.channels_last)
     if train.compile:
-        _compile(model)
+        _compile(model, None if train.compile is True else train.compile)
     losses = distributed.wrap(model, device, place, train.sync_batchnorm)
     eval_split = registry.spec("dataset", entry.dataset).eval_split
     # translators preview and score held-out inputs; generators preview noise, scored later from samples
@@ -64,8 +64,9 @@ def setup_run(registry: Any, entry: ZooEntry, run_dir: Path, device: torch.devic
                place=place, losses=losses, registry=registry, group_settings=settings, health=Health(train, device, precisions.values()))
 
 
-def _compile(model: GANModel) -> None:
-    """``torch.compile`` each trained network in place (its state-dict keys unchanged).
+def _compile(model: GANModel, mode: str | None) -> None:
+    """``torch.compile`` each trained network in place (its state-dict keys unchanged), in
+    ``mode`` (``None``: torch's default; ``reduce-overhead`` replays CUDA graphs on GPUs).
     Where compiling fails (no C++ compiler, an unsupported platform or operator), dynamo
     falls back to eager execution with a warning instead of stopping the run."""
     import torch._dynamo
@@ -73,7 +74,7 @@ def _compile(model: GANModel) -> None:
     torch._dynamo.config.suppress_errors = True
     for net in model.named_networks().values():
         if any(p.requires_grad for p in net.parameters()):
-            net.compile()
+            net.compile(mode=mode)
 
 
 def provenance(registry: Any, entry: ZooEntry) -> dict[str, dict[str, str]]:
