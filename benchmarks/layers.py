@@ -35,8 +35,9 @@ MATMUL = [("fp32", "matmul"), ("bf16", "matmul")]
 
 def as_matmul(module: nn.Module):
     """``module``'s forward as one matrix product over unfolded patches, or ``None`` where it
-    is not a plain 2-D convolution (groups or dilation)."""
-    if not isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)) or module.groups != 1 or module.dilation != (1, 1):
+    is not a plain 2-D convolution (groups, dilation or padding other than zeros)."""
+    if not isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)) or module.groups != 1 or module.dilation != (1, 1) \
+            or module.padding_mode != "zeros":
         return None
     k, s, p = module.kernel_size, module.stride, module.padding
 
