@@ -56,8 +56,7 @@ def as_matmul(module: nn.Module):
         y = F.fold(cols.view(b, h * w, -1).transpose(1, 2), size, k, padding=p, stride=s)
         return y if module.bias is None else y + module.bias[:, None, None]
 
-    forward = transposed if isinstance(module, nn.ConvTranspose2d) else conv
-    return forward
+    return transposed if isinstance(module, nn.ConvTranspose2d) else conv
 
 
 def layer_inputs(name: str, overrides: list[str]) -> dict[str, tuple[nn.Module, torch.Tensor]]:
@@ -129,7 +128,8 @@ def main() -> None:
             with torch.no_grad():  # the same layer, or the timing means nothing
                 torch.testing.assert_close(forward(x), module(x), rtol=1e-4, atol=1e-4)
         times = [milliseconds(module, x, p, layout, args.calls) for p, layout in variants]
-        totals = [a + (b if b == b else 0.0) for a, b in zip(totals, times)]  # NaN: no matmul form (a linear layer)
+        own = {p: t for (p, layout), t in zip(variants, times) if layout is False}  # the layer as it is, contiguous
+        totals = [a + (t if t == t else own[p]) for a, t, (p, _) in zip(totals, times, variants)]  # NaN: no matmul form (a linear layer)
         best = min(t for t in times if t == t)
         cells = [f"**{t:.2f}**" if t == best else f"{t:.2f}" if t == t else "–" for t in times]
         print(f"| {label} | {tuple(x.shape)} | {module.weight.numel():,} | " + " | ".join(cells) + " |")
