@@ -253,6 +253,23 @@ def test_bf16_autocast_trains_on_cpu(tiny_registry, tmp_path):
     assert run.precision == "bf16" and run.status == "finished"
 
 
+@pytest.mark.parametrize("machine, amx, avx512_bf16, expected", [
+    ("x86_64", False, False, "fp32"),  # AVX-512 alone: bf16 by conversion, ~3.7x slower than fp32
+    ("x86_64", True, False, "bf16"),  # Sapphire Rapids and later: AMX tiles
+    ("x86_64", False, True, "bf16"),  # Cooper Lake, Zen 4: AVX512-BF16
+])
+def test_auto_precision_is_bf16_only_on_a_cpu_that_multiplies_bf16_in_hardware(tiny_registry, tmp_path, monkeypatch,
+                                                                               machine, amx, avx512_bf16, expected):
+    import platform
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)  # what an AVX-512 CPU says of itself
+    run = ganzoo.train("tiny", overrides=["train.precision=auto", "train.steps=1"], registry=tiny_registry,
+                       run_dir=tmp_path / "r", device="cpu")
+    assert run.precision == expected
+
+
 def test_compile_option_trains_and_keeps_checkpoint_keys(tiny_registry, tmp_path):
     plain = ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "plain", device="cpu")
     compiled = ganzoo.train("tiny", overrides=["train.compile=true"], registry=tiny_registry, run_dir=tmp_path / "c", device="cpu")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import platform
+
 import torch
 from torch import nn
 
@@ -27,13 +29,23 @@ def select_device(name: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU multiplies bf16 matrices in hardware: AMX or AVX512-BF16 on x86, oneDNN's
+    own check elsewhere (Arm's BF16 extension). An AVX-512 CPU without them still runs bf16, by
+    converting to fp32, about 3.7x slower than fp32 itself (docs/benchmarks.md)."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    if platform.machine().lower() in ("x86_64", "amd64", "x86", "i686"):
+        amx, avx512_bf16 = (getattr(torch.cpu, name, lambda: False) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
+        return amx() or avx512_bf16()
+    return torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto`` -> bf16 where the device has bf16 matrix units, else fp32; checks the others."""
-    bf16_ok = (device.type == "cuda" and torch.cuda.is_bf16_supported()) or (
-        device.type == "cpu" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    )
+    """``auto`` -> bf16 where the device has fast bf16 matrix units, else fp32; checks the others."""
     if precision == "auto":
-        return "bf16" if bf16_ok else "fp32"
+        fast = torch.cuda.is_bf16_supported(including_emulation=False) if device.type == "cuda" else device.type == "cpu" and cpu_has_fast_bf16()
+        return "bf16" if fast else "fp32"
     if precision == "fp16" and device.type != "cuda":
         raise ConfigError("train.precision fp16 needs a CUDA device; use bf16 or fp32 here")
     if precision == "bf16" and device.type == "mps":
