@@ -32,7 +32,7 @@ def select_device(name: str = "auto") -> torch.device:
 def cpu_has_fast_bf16() -> bool:
     """Whether this CPU multiplies bf16 matrices in hardware: AMX or AVX512-BF16 on x86, oneDNN's
     own check elsewhere (Arm's BF16 extension). An AVX-512 CPU without them still runs bf16, by
-    converting to fp32, about 3.7x slower than fp32 itself (docs/benchmarks.md)."""
+    converting to fp32, 4x slower than fp32 itself (docs/benchmarks.md)."""
     if not torch.backends.mkldnn.is_available():
         return False
     if platform.machine().lower() in ("x86_64", "amd64", "x86", "i686"):
