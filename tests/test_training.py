@@ -270,6 +270,13 @@ def test_auto_precision_is_bf16_only_on_a_cpu_that_multiplies_bf16_in_hardware(t
     assert run.precision == expected
 
 
+@pytest.mark.parametrize("native, expected", [(False, "fp32"), (True, "bf16")])  # a T4 emulates bf16; an A100 has it
+def test_auto_precision_on_cuda_asks_for_native_bf16(monkeypatch, native, expected):
+    from ganzoo.training import resolve_precision
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation or native)
+    assert resolve_precision("auto", torch.device("cuda")) == expected
+
+
 def test_compile_option_trains_and_keeps_checkpoint_keys(tiny_registry, tmp_path):
     plain = ganzoo.train("tiny", registry=tiny_registry, run_dir=tmp_path / "plain", device="cpu")
     compiled = ganzoo.train("tiny", overrides=["train.compile=true"], registry=tiny_registry, run_dir=tmp_path / "c", device="cpu")
