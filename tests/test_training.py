@@ -201,8 +201,7 @@ def test_the_non_finite_advice_follows_the_precision_the_run_resolved(write_zoo,
     registry = ganzoo.load_registry([zoo], extra_plugins=[("tiny", make_tiny_plugin()), ("explode", ExplodingPlugin())])
     with pytest.raises(NonFiniteLossError, match=r"\(lower the learning rates or train in precision fp32\)"):
         ganzoo.train("boom", overrides=["train.precision=bf16"], registry=registry, run_dir=tmp_path / "a", device="cpu")
-    resolve = device.resolve_precision
-    monkeypatch.setattr(device, "resolve_precision", lambda p, d: "fp32" if p == "auto" else resolve(p, d))  # a CPU without bf16
+    monkeypatch.setattr(device, "cpu_has_fast_bf16", lambda: False)  # a CPU without bf16 units
     with pytest.raises(NonFiniteLossError) as e:
         ganzoo.train("boom", overrides=["train.precision=auto"], registry=registry, run_dir=tmp_path / "b", device="cpu")
     assert "fp32" not in str(e.value)  # "auto" meant fp32 here: no advice to switch to it
