@@ -228,9 +228,11 @@ SMALL_DCGAN = ["--set", "model_options.g_channels=4", "--set", "model_options.d_
 
 def test_evaluate_report_and_compare_through_the_command_line(tmp_path, ganzoo_cli):
     """Two tiny runs; evaluate one (the domain network is trained on first use), report, compare."""
+    from ganzoo.training import resolve_precision
     for name in ("a", "b"):
         done = ganzoo_cli("run", "dcgan-mnist-5k", *SMALL_DCGAN, "--run-dir", name, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
+    assert f"precision {resolve_precision('auto', torch.device('cpu'))} (auto)" in done.stderr  # what auto chose here
     done = ganzoo_cli("evaluate", "a", "--samples", "100", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "features domain" in done.stdout and "100 vs 100 (train)" in done.stdout and "fid" in done.stdout

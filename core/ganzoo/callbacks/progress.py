@@ -21,9 +21,10 @@ class Progress:
 
     @hookimpl
     def ganzoo_train_start(self, run) -> None:
+        chosen = " (auto)" if run.entry.train.precision == "auto" and not run.entry.train.phase_precision else ""  # for this device
         self.console.print(
             f"[bold]{run.entry.name}[/]: model {run.entry.model}, dataset {run.entry.dataset} "
-            f"({len(run.data)} images), loss {run.entry.loss}, device {run.device}, precision {run.precisions}, "
+            f"({len(run.data)} images), loss {run.entry.loss}, device {run.device}, precision {run.precisions}{chosen}, "
             f"steps {run.step}->{run.total_steps}, run dir {run.run_dir}"
         )
         if self.console.is_terminal:
