@@ -247,9 +247,19 @@ def test_sample_from_checkpoint(tiny_registry, tmp_path):
     assert a.min() >= -1 and a.max() <= 1
 
 
-def test_bf16_autocast_trains_on_cpu(tiny_registry, tmp_path):
-    run = ganzoo.train("tiny", overrides=["train.precision=bf16"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
+@pytest.mark.parametrize("units", [True, False])
+def test_bf16_autocast_trains_on_cpu_and_warns_where_the_cpu_lacks_bf16_units(tiny_registry, tmp_path, monkeypatch, units):
+    import warnings
+    import ganzoo.training.device as device
+    from ganzoo.errors import GanzooWarning
+    monkeypatch.setattr(device, "cpu_has_fast_bf16", lambda: units)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = ganzoo.train("tiny", overrides=["train.precision=bf16"], registry=tiny_registry, run_dir=tmp_path / "r", device="cpu")
     assert run.precision == "bf16" and run.status == "finished"
+    said = [str(w.message) for w in caught if issubclass(w.category, GanzooWarning)]
+    assert said == ([] if units else ["this CPU has no bf16 units (AMX, AVX512-BF16): bf16 trains slower than fp32 here "
+                                      "(train.precision auto or fp32)"])
 
 
 @pytest.mark.parametrize("machine, amx, avx512_bf16, expected", [

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import platform
+import warnings
 
 import torch
 from torch import nn
 
-from ganzoo.errors import ConfigError
+from ganzoo.errors import ConfigError, GanzooWarning
 
 
 def select_device(name: str = "auto") -> torch.device:
@@ -60,7 +61,11 @@ def phase_precisions(precision: str, own: dict[str, str], phases: list[str], dev
     unknown = set(own) - set(phases)
     if unknown:
         raise ConfigError(f"train.phase_precision names phases the model does not have: {sorted(unknown)} (it has: {', '.join(phases)})")
-    return {name: resolve_precision(own.get(name, precision), device) for name in phases}
+    resolved = {name: resolve_precision(own.get(name, precision), device) for name in phases}
+    if "bf16" in resolved.values() and device.type == "cpu" and not cpu_has_fast_bf16():
+        warnings.warn(GanzooWarning("this CPU has no bf16 units (AMX, AVX512-BF16): bf16 trains slower than fp32 here "
+                                    "(train.precision auto or fp32)"), stacklevel=2)
+    return resolved
 
 
 def make_optimizer(params: list[nn.Parameter], lr: float, betas: tuple[float, float], weight_decay: float,
