@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import subprocess
+import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,3 +183,26 @@ def needs(module: str):
     if os.environ.get("CI"):
         return importlib.import_module(module)
     return pytest.importorskip(module)
+
+
+def ganzoo_process(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python -m ganzoo ARGS`` in a fresh interpreter, its output captured, for what the
+    in-process ``cli`` fixture cannot show: an install, plugins found on ``PYTHONPATH`` at
+    start-up, what ``--help`` imports. ``env`` adds to this process's environment."""
+    env = {**os.environ, "COLUMNS": "250", **(env or {})}  # rich tables unwrapped
+    return subprocess.run([sys.executable, "-m", "ganzoo", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def site_with_plugins(site: Path, distribution: str, plugins: dict[str, str | None]) -> dict[str, str]:
+    """A distribution ``distribution`` installed at ``site`` (its dist-info) whose ``ganzoo``
+    entry points are the modules ``plugins`` (name -> source; ``None``: a module that does not
+    exist); the environment that puts it on ``PYTHONPATH``, for :func:`ganzoo_process`."""
+    package = distribution.replace("-", "_")
+    info = site / f"{package}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[ganzoo]\n" + "".join(f"{name} = {package}_{name}\n" for name in plugins))
+    for name, source in plugins.items():
+        if source is not None:
+            (site / f"{package}_{name}.py").write_text(source)
+    return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}

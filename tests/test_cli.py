@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import json
 
-import os
-import subprocess
-import sys
-
 import pytest
 import yaml
 
-from conftest import TINY_ENTRY, CliResult
+from conftest import TINY_ENTRY, CliResult, ganzoo_process, site_with_plugins
 
 SMALL = ["--set", "model_options.g_channels=8", "--set", "model_options.d_channels=8", "--set", "dataset_options.limit=128",
          "--set", "train.batch_size=16", "--set", "train.log_every=1", "--set", "train.sample_every=0",
@@ -147,14 +143,8 @@ def test_sample_label_on_unconditional_model_is_refused(tmp_path, ganzoo):
 
 def test_broken_installed_plugin_is_reported_and_the_rest_works(tmp_path):
     # a real installed distribution (dist-info on sys.path) whose entry point cannot be imported
-    site = tmp_path / "site"
-    info = site / "ganzoo_broken-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ganzoo-broken\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[ganzoo]\nbroken = ganzoo_broken_missing_module\n")
-    env_path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
-    env = {**os.environ, "PYTHONPATH": env_path, "COLUMNS": "250"}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "ganzoo.cli", *a], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    env = site_with_plugins(tmp_path / "site", "ganzoo-broken", {"broken": None})
+    run = lambda *a: ganzoo_process(*a, cwd=tmp_path, env=env, timeout=120)  # noqa: E731
 
     plugins = run("plugins")
     assert plugins.returncode == 0

@@ -132,18 +132,6 @@ def test_safetensors_weights_load_and_the_trusted_handover_keeps_the_tensors(tmp
 # ---------------------------------------------------------------- plugins cannot take the host down
 
 
-def _site_with_plugins(site: Path, plugins: dict[str, str]) -> dict[str, str]:
-    """An installed distribution on ``PYTHONPATH`` whose ``ganzoo`` entry points are the
-    modules ``plugins`` (name -> source); the environment to run ganzoo in."""
-    info = site / "ganzoo_hostile-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ganzoo-hostile\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[ganzoo]\n" + "".join(f"{name} = hostile_{name}\n" for name in plugins))
-    for name, source in plugins.items():
-        (site / f"hostile_{name}.py").write_text(source)
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), "COLUMNS": "250"}
-
-
 CLASHING = '''
 from ganzoo.plugin import CommandSpec, ModelSpec, hookimpl
 from ganzoo_dcgan import DCGAN, DCGANConfig
@@ -159,19 +147,17 @@ def ganzoo_commands():
 
 
 def test_hostile_plugins_are_skipped_and_named_and_help_imports_none(tmp_path):
-    import subprocess
-    import sys
+    from conftest import ganzoo_process, site_with_plugins
 
     marker = tmp_path / "imported"
-    env = _site_with_plugins(tmp_path / "site", {
+    env = site_with_plugins(tmp_path / "site", "ganzoo-hostile", {
         "exits": "import sys\nsys.exit(3)\n",
         "clashing": CLASHING,
         "slow": f"open({str(marker)!r}, 'w').close()\nimport time\ntime.sleep(2)\n",
     })
 
     def ganzoo_cli(*args):
-        return subprocess.run([sys.executable, "-m", "ganzoo", *args], cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=300)
+        return ganzoo_process(*args, cwd=tmp_path, env=env, timeout=300)
 
     for args in (["--version"], ["--help"], ["run", "--help"]):
         done = ganzoo_cli(*args)

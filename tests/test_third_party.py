@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import ganzoo
+from conftest import ganzoo_process
 from ganzoo.plugins import API_VERSION, PluginWarning, load_registry
 import ganzoo.checkpoints as ckpt
 
@@ -30,8 +31,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(list(args), capture_output=True, text=True, cwd=cwd, env=ENV, timeout=600)
 
 
-def ganzoo_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run(sys.executable, "-m", "ganzoo.cli", *args, cwd=cwd)
+ganzoo_cli = ganzoo_process  # python -m ganzoo ARGS: the plugins installed in this test are found at start-up
 
 
 def pip(*args: str, cwd: Path) -> None:
