@@ -21,7 +21,7 @@ class Progress:
 
     @hookimpl
     def ganzoo_train_start(self, run) -> None:
-        chosen = " (auto)" if run.entry.train.precision == "auto" and not run.entry.train.phase_precision else ""  # for this device
+        chosen = " (auto)" if run.entry.train.precision == "auto" and not run.entry.train.phase_precision else ""  # chosen for this device
         self.console.print(
             f"[bold]{run.entry.name}[/]: model {run.entry.model}, dataset {run.entry.dataset} "
             f"({len(run.data)} images), loss {run.entry.loss}, device {run.device}, precision {run.precisions}{chosen}, "

@@ -36,8 +36,9 @@ def cpu_has_fast_bf16() -> bool:
     converting to fp32, 4x slower than fp32 itself (docs/benchmarks.md)."""
     if not torch.backends.mkldnn.is_available():
         return False
-    if platform.machine().lower() in ("x86_64", "amd64", "x86", "i686"):
-        amx, avx512_bf16 = (getattr(torch.cpu, name, lambda: False) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)  # private, so looked up with care
+        avx512_bf16 = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
         return amx() or avx512_bf16()
     return torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
@@ -45,7 +46,10 @@ def cpu_has_fast_bf16() -> bool:
 def resolve_precision(precision: str, device: torch.device) -> str:
     """``auto`` -> bf16 where the device has fast bf16 matrix units, else fp32; checks the others."""
     if precision == "auto":
-        fast = torch.cuda.is_bf16_supported(including_emulation=False) if device.type == "cuda" else device.type == "cpu" and cpu_has_fast_bf16()
+        if device.type == "cuda":
+            fast = torch.cuda.is_bf16_supported(including_emulation=False)  # Ampere on; older GPUs emulate bf16
+        else:
+            fast = device.type == "cpu" and cpu_has_fast_bf16()
         return "bf16" if fast else "fp32"
     if precision == "fp16" and device.type != "cuda":
         raise ConfigError("train.precision fp16 needs a CUDA device; use bf16 or fp32 here")
