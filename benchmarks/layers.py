@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import ganzoo
-from common import header, median_rate
+from common import header, machine_line, median_rate
 
 VARIANTS = [("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)]  # (precision, channels-last)
 MATMUL = [("fp32", "matmul"), ("bf16", "matmul")]
@@ -117,7 +117,7 @@ def main() -> None:
     args = parser.parse_args()
     variants = VARIANTS + (MATMUL if args.matmul else [])
     head = header()
-    print(f"{head['date']}, {head['machine']} ({head['threads']} threads), torch {head['torch']}; "
+    print(f"{machine_line(head, head['machine'], on_cpu=True)}; "
           f"`python benchmarks/layers.py {' '.join([args.entry, *(f'--set {o}' for o in args.overrides), *(['--matmul'] if args.matmul else [])])}`\n")
     names = {True: "channels-last", False: "contiguous", "matmul": "as one matmul"}
     print("| layer | input | weights | " + " | ".join(f"{p} {names[layout]} ms" for p, layout in variants) + " |")

@@ -42,7 +42,7 @@ from pathlib import Path
 import torch
 
 import ganzoo
-from common import header, median_rate, rate
+from common import header, machine_line, median_rate, rate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ENTRIES = ["dcgan-mnist-5k", "dcgan-mnist-5k@train.precision=fp32", "cdcgan-mnist-5k", "pix2pix-digit-edges",
@@ -166,7 +166,7 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
 
 def table(results: list[dict], head: dict, peaks: dict[str, float]) -> str:
     peak_text = ", ".join(f"{k} {v:.2f}" for k, v in peaks.items())
-    lines = [f"{head['date']}, {results[0]['device'] if results else '?'} ({head['threads']} threads), torch {head['torch']}; "
+    lines = [f"{machine_line(head, results[0]['device'] if results else '?', head['device'] == 'cpu')}; "
              f"`python benchmarks/speed.py {' '.join(sys.argv[1:])}`".replace(" --write-docs", ""), "",
              f"Matrix peak measured in the same run (2048² matmul), TFLOP/s: {peak_text}. The reference is the model's "
              "public training script's step structure (fp32); \"share\" is TFLOP/s over the peak of the row's precision.", "",
