@@ -266,6 +266,7 @@ def test_bf16_autocast_trains_on_cpu_and_warns_where_the_cpu_lacks_bf16_units(ti
     ("x86_64", False, False, "fp32"),  # AVX-512 alone: bf16 by conversion, ~4x slower than fp32
     ("x86_64", True, False, "bf16"),  # Sapphire Rapids and later: AMX tiles
     ("x86_64", False, True, "bf16"),  # Cooper Lake, Zen 4: AVX512-BF16
+    ("aarch64", False, False, "bf16"),  # Arm: oneDNN's own check, which looks for the BF16 extension
 ])
 def test_auto_precision_is_bf16_only_on_a_cpu_that_multiplies_bf16_in_hardware(tiny_registry, tmp_path, monkeypatch,
                                                                                machine, amx, avx512_bf16, expected):
@@ -273,7 +274,7 @@ def test_auto_precision_is_bf16_only_on_a_cpu_that_multiplies_bf16_in_hardware(t
     monkeypatch.setattr(platform, "machine", lambda: machine)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
-    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)  # what an AVX-512 CPU says of itself
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)  # what any AVX-512 CPU says too
     run = ganzoo.train("tiny", overrides=["train.precision=auto", "train.steps=1"], registry=tiny_registry,
                        run_dir=tmp_path / "r", device="cpu")
     assert run.precision == expected
