@@ -12,22 +12,22 @@ from typing import Any
 import torch
 
 import ganzoo
+from ganzoo.training.device import cpu_has_fast_bf16
 
 
 def header() -> dict[str, Any]:
     """Date, machine, threads, torch version and whether the CPU has bf16 units (AMX or
     AVX512-BF16: without them bf16 runs slower than fp32, and ``auto`` means fp32): what every
     recorded figure needs next to it."""
-    from ganzoo.training.device import cpu_has_fast_bf16
-
     return {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
             "threads": torch.get_num_threads(), "torch": torch.__version__, "cpu_bf16_units": cpu_has_fast_bf16(),
             "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"}
 
 
-def machine_line(head: dict[str, Any], device: str, on_cpu: bool) -> str:
-    """``2026-11-24, cpu (2 threads, bf16 units: no), torch 2.15.0``: the first words of a recorded table."""
-    units = f", bf16 units: {'yes' if head['cpu_bf16_units'] else 'no'}" if on_cpu else ""
+def machine_line(head: dict[str, Any], device: str) -> str:
+    """``2026-11-24, cpu (2 threads, bf16 units: no), torch 2.15.0``: the first words of a recorded
+    table; ``device`` is where the figures were measured (``cpu`` or a GPU's name)."""
+    units = f", bf16 units: {'yes' if head['cpu_bf16_units'] else 'no'}" if device == "cpu" else ""
     return f"{head['date']}, {device} ({head['threads']} threads{units}), torch {head['torch']}"
 
 

@@ -117,7 +117,7 @@ def main() -> None:
     args = parser.parse_args()
     variants = VARIANTS + (MATMUL if args.matmul else [])
     head = header()
-    print(f"{machine_line(head, head['machine'], on_cpu=True)}; "
+    print(f"{machine_line(head, 'cpu')}; "
           f"`python benchmarks/layers.py {' '.join([args.entry, *(f'--set {o}' for o in args.overrides), *(['--matmul'] if args.matmul else [])])}`\n")
     names = {True: "channels-last", False: "contiguous", "matmul": "as one matmul"}
     print("| layer | input | weights | " + " | ".join(f"{p} {names[layout]} ms" for p, layout in variants) + " |")

@@ -166,7 +166,7 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
 
 def table(results: list[dict], head: dict, peaks: dict[str, float]) -> str:
     peak_text = ", ".join(f"{k} {v:.2f}" for k, v in peaks.items())
-    lines = [f"{machine_line(head, results[0]['device'] if results else '?', head['device'] == 'cpu')}; "
+    lines = [f"{machine_line(head, results[0]['device'] if results else '?')}; "
              f"`python benchmarks/speed.py {' '.join(sys.argv[1:])}`".replace(" --write-docs", ""), "",
              f"Matrix peak measured in the same run (2048² matmul), TFLOP/s: {peak_text}. The reference is the model's "
              "public training script's step structure (fp32); \"share\" is TFLOP/s over the peak of the row's precision.", "",
