@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
@@ -170,6 +171,42 @@ def test_unet_stages_on_maps_of_2x2_or_less_stay_fp32_under_autocast():
     assert {name for name, dtype in dtypes.items() if dtype == torch.bfloat16} == set(dtypes) - in_fp32
     with torch.no_grad():  # without autocast the stages run as they are
         assert net.double()(torch.randn(1, 1, 32, 32, dtype=torch.float64)).dtype == torch.float64
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_the_bottleneck_convolutions_compute_only_their_centre_taps_and_equal_the_full_ones(bias):
+    from ganzoo_pix2pix.networks import CentreConv2d, CentreConvTranspose2d
+
+    torch.manual_seed(0)
+    for centre, full, x in ((CentreConv2d(6, 5, 4, 2, 1, bias=bias), nn.Conv2d(6, 5, 4, 2, 1, bias=bias), torch.randn(3, 6, 2, 2)),
+                            (CentreConvTranspose2d(6, 5, 4, 2, 1, bias=bias), nn.ConvTranspose2d(6, 5, 4, 2, 1, bias=bias),
+                             torch.randn(3, 6, 1, 1))):
+        full.load_state_dict(centre.state_dict())  # the same parameters: checkpoints of either load into the other
+        for inp in (x, x.contiguous(memory_format=torch.channels_last)):
+            inp = inp.clone().requires_grad_()
+            out = centre(inp)
+            assert out.shape == full(inp).shape
+            torch.testing.assert_close(out, full(inp))
+            grads = torch.autograd.grad(out.square().sum(), [inp, *centre.parameters()])
+            expected = torch.autograd.grad(full(inp).square().sum(), [inp, *full.parameters()])
+            for got, want in zip(grads, expected):
+                torch.testing.assert_close(got, want)
+        assert not grads[1][:, :, 0].any() and not grads[1][:, :, :, 3].any()  # the outer taps only ever meet padding
+        bigger = torch.randn(2, 6, 4, 4)  # any other map goes through the whole convolution
+        torch.testing.assert_close(centre(bigger), full(bigger))
+
+
+def test_the_unet_bottleneck_is_computed_from_the_centre_taps_when_it_is_1x1(monkeypatch):
+    from ganzoo_pix2pix.networks import CentreConv2d, CentreConvTranspose2d
+
+    net = UNetGenerator(1, 1, (32, 32), width=4)  # maps 16, 8, 4, 2, 1
+    assert {name for name, m in net.named_modules() if isinstance(m, (CentreConv2d, CentreConvTranspose2d))} == {"down.4.1", "up.0.1"}
+    full = []  # the maps that went through a whole convolution
+    for name in ("conv2d", "conv_transpose2d"):
+        original = getattr(F, name)
+        monkeypatch.setattr(F, name, lambda x, *args, _f=original, **kw: full.append(tuple(x.shape[-2:])) or _f(x, *args, **kw))
+    assert net(torch.randn(2, 1, 32, 32)).shape == (2, 1, 32, 32)
+    assert sorted(full) == [(2, 2), (4, 4), (4, 4), (8, 8), (8, 8), (16, 16), (16, 16), (32, 32)]  # not the 2x2 -> 1x1 one, nor the 1x1 -> 2x2 one
 
 
 def test_patchgan_sees_70x70_patches():

@@ -13,6 +13,12 @@ under bf16/fp16 autocast: there each weight takes part in only a few products pe
 so a stage's time goes to reading its weights, and casting them every step costs more
 than the reduced precision saves (1.4-2x their fp32 time on a CPU, docs/benchmarks.md).
 
+When the image side is a power of two the bottleneck is 1x1, and the 4x4 convolutions
+either side of it (2x2 -> 1x1 and 1x1 -> 2x2) reach the data with only their 4 central
+taps: the other 12 multiply padding. :class:`CentreConv2d` and
+:class:`CentreConvTranspose2d` compute those 4 taps as one matrix product: the same
+function and the same weights (checkpoints unchanged), a quarter of the products.
+
 The discriminator is a PatchGAN: a fully convolutional net whose every output logit
 judges one patch of the (input, output) pair; with ``layers = 3`` a patch is 70x70.
 """
@@ -20,6 +26,7 @@ judges one patch of the (input, output) pair; with ``layers = 3`` a patch is 70x
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -48,6 +55,29 @@ def in_fp32(stage: nn.Module, x: Tensor) -> Tensor:
         return stage(x.to(next(stage.parameters()).dtype))
 
 
+class CentreConv2d(nn.Conv2d):
+    """A 4x4, stride-2, padding-1 convolution; on a 2x2 map (a 1x1 output) only its 4
+    central taps meet the input, so it computes them alone, as one matrix product."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.shape[-2:] != (2, 2):
+            return super().forward(x)
+        weight = self.weight[:, :, 1:3, 1:3].reshape(self.out_channels, -1)  # (C_out, C_in * 2 * 2)
+        return F.linear(x.flatten(1), weight, self.bias)[..., None, None]  # (B, C_out, 1, 1)
+
+
+class CentreConvTranspose2d(nn.ConvTranspose2d):
+    """A 4x4, stride-2, padding-1 transposed convolution; from a 1x1 map each pixel of its
+    2x2 output takes one of the 4 central taps, so it computes them alone, as one matrix product."""
+
+    def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:
+        if x.shape[-2:] != (1, 1) or output_size is not None:
+            return super().forward(x, output_size)
+        weight = self.weight[:, :, 1:3, 1:3].reshape(self.in_channels, -1)  # (C_in, C_out * 2 * 2)
+        x = (x.flatten(1) @ weight).unflatten(1, (self.out_channels, 2, 2))  # (B, C_out, 2, 2)
+        return x if self.bias is None else x + self.bias[:, None, None]
+
+
 class UNetGenerator(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, size: tuple[int, int], width: int = 64, depth: int = 0,
                  norm: str = "batch", dropout: float = 0.5) -> None:
@@ -61,7 +91,7 @@ class UNetGenerator(nn.Module):
             innermost = i == depth - 1
             self.down.append(nn.Sequential(
                 nn.LeakyReLU(0.2),
-                nn.Conv2d(chans[i - 1], chans[i], 4, 2, 1, bias=bias or innermost),
+                (CentreConv2d if innermost else nn.Conv2d)(chans[i - 1], chans[i], 4, 2, 1, bias=bias or innermost),
                 nn.Identity() if innermost else norm_layer(norm, chans[i]),
             ))
 
@@ -74,7 +104,7 @@ class UNetGenerator(nn.Module):
             else:
                 self.up.append(nn.Sequential(
                     nn.ReLU(),
-                    nn.ConvTranspose2d(c_in, chans[level - 1], 4, 2, 1, bias=bias),
+                    (CentreConvTranspose2d if k == 0 else nn.ConvTranspose2d)(c_in, chans[level - 1], 4, 2, 1, bias=bias),
                     norm_layer(norm, chans[level - 1]),
                     nn.Dropout(dropout) if k < 3 and dropout > 0 else nn.Identity(),
                 ))
