@@ -210,7 +210,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one, args.overrides, args.steps, args.repeats, args.device)))
         return
-    results = []
+    results, failed = [], []
     for spec in args.entries:  # ENTRY or ENTRY@KEY=VALUE,KEY=VALUE (a variant with its own overrides)
         name, _, extra = spec.partition("@")
         overrides = [*args.overrides, *[o for o in extra.split(",") if o]]
@@ -220,6 +220,7 @@ def main() -> None:
             done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache})
         if done.returncode != 0:
             print(f"{spec}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            failed.append(spec)
             continue
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)
@@ -232,6 +233,8 @@ def main() -> None:
     print(text)
     if args.json:
         args.json.write_text(json.dumps({**head, "peak_tflops": peaks, "results": results}, indent=2))
+    if failed:  # a table with rows missing is not one to keep in the docs
+        sys.exit(f"failed: {', '.join(failed)} (the errors are above)")
     if args.write_docs:
         write_docs(text)
 

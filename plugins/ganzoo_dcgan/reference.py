@@ -10,6 +10,7 @@ losses every step (the example prints them).
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable
 
@@ -40,14 +41,6 @@ class PerItemImages(torch.utils.data.Dataset):
         return self.transform(image), int(item["label"]) if "label" in item else 0
 
 
-def epochs(loader):
-    """Batches of one epoch after another (each epoch reshuffled, as the scripts' loops do)."""
-    if not len(loader):
-        raise ValueError("the reference loop needs at least one full batch of data")
-    while True:
-        yield from loader
-
-
 def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], None]:
     g, d = model.generator, model.discriminator
     conditional = bool(model.num_classes)
@@ -56,7 +49,7 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     opt_g = torch.optim.Adam(g.parameters(), lr=entry.train.lr_g, betas=entry.train.betas)
     criterion = nn.BCELoss()
-    batches = epochs(loader)
+    batches = itertools.chain.from_iterable(itertools.repeat(loader))  # epoch after epoch, each reshuffled
 
     def train(n: int) -> None:
         for _ in range(n):

@@ -11,6 +11,7 @@ them).
 
 from __future__ import annotations
 
+import itertools
 import random
 import sys
 from collections.abc import Callable
@@ -51,14 +52,6 @@ class PerItemPairs(torch.utils.data.Dataset):
         return out[0], out[1]
 
 
-def epochs(loader):
-    """Batches of one epoch after another (each epoch reshuffled, as the scripts' loops do)."""
-    if not len(loader):
-        raise ValueError("the reference loop needs at least one full batch of data")
-    while True:
-        yield from loader
-
-
 def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], None]:
     g, d = model.generator, model.discriminator
     bs = entry.train.batch_size
@@ -66,7 +59,7 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
     opt_g = torch.optim.Adam(g.parameters(), lr=entry.train.lr_g, betas=entry.train.betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     criterion_gan, criterion_pixel = nn.MSELoss(), nn.L1Loss()
-    batches = epochs(loader)
+    batches = itertools.chain.from_iterable(itertools.repeat(loader))  # epoch after epoch, each reshuffled
 
     def train(n: int) -> None:
         for _ in range(n):

@@ -12,6 +12,7 @@ step. The content loss is the entry's (pixels, or the model's feature network).
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable
 
@@ -41,14 +42,6 @@ class PerItemPairs(torch.utils.data.Dataset):
         return self.lr(crop), self.hr(crop)
 
 
-def epochs(loader):
-    """Batches of one epoch after another (each epoch reshuffled, as the scripts' loops do)."""
-    if not len(loader):
-        raise ValueError("the reference loop needs at least one full batch of data")
-    while True:
-        yield from loader
-
-
 def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], None]:
     g, d = model.generator, model.discriminator
     bs = entry.train.batch_size
@@ -56,7 +49,7 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
     opt_g = torch.optim.Adam(g.parameters(), lr=entry.train.lr_g, betas=entry.train.betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     criterion_gan, criterion_pixel = nn.MSELoss(), nn.MSELoss()
-    batches = epochs(loader)
+    batches = itertools.chain.from_iterable(itertools.repeat(loader))  # epoch after epoch, each reshuffled
 
     def content(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         if model.config.content == "pixel":

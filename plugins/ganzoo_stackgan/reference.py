@@ -14,6 +14,7 @@ model's (frozen) text encoder, computed once, as the official code loads precomp
 
 from __future__ import annotations
 
+import itertools
 import random
 import sys
 from collections.abc import Callable
@@ -43,14 +44,6 @@ class PerItemCaptioned(torch.utils.data.Dataset):
         return self.transform(image), self.embeddings[i, random.randrange(self.embeddings.shape[1])]
 
 
-def epochs(loader):
-    """Batches of one epoch after another (each epoch reshuffled, as the scripts' loops do)."""
-    if not len(loader):
-        raise ValueError("the reference loop needs at least one full batch of data")
-    while True:
-        yield from loader
-
-
 def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], None]:
     g, d = model.generator, model.discriminator2
     bs = entry.train.batch_size
@@ -68,7 +61,8 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     opt_g = torch.optim.Adam(params_g, lr=entry.train.lr_g, betas=entry.train.betas)
     criterion = nn.BCELoss()
-    batches, count = epochs(loader), 0
+    batches = itertools.chain.from_iterable(itertools.repeat(loader))  # epoch after epoch, each reshuffled
+    count = 0
 
     def train(n: int) -> None:
         nonlocal count
