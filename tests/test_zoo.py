@@ -115,7 +115,8 @@ REFERENCE_ENTRIES = {name: next(e for e in sorted(REGISTRY.entries) if REGISTRY.
 
 @pytest.mark.parametrize("name", sorted(REFERENCE_ENTRIES.values()))
 def test_every_reference_loop_of_the_speed_benchmark_trains(name, offline_data):
-    """benchmarks/speed.py times each model's reference loop; here each runs two steps and moves the weights."""
+    """benchmarks/speed.py times each model's reference loop; here each runs two steps and moves the weights, and
+    refuses data without a full batch."""
     from ganzoo.build import build_model, load_data
 
     entry = REGISTRY.entry(name, small_overrides(REGISTRY.entry(name), offline_data))
@@ -125,8 +126,12 @@ def test_every_reference_loop_of_the_speed_benchmark_trains(name, offline_data):
     model.set_phase(model.phases[-1].name)
     model.train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    REGISTRY.spec("model", entry.model).reference_loop(entry, model, data, torch.device("cpu"))(2)
+    reference_loop = REGISTRY.spec("model", entry.model).reference_loop
+    reference_loop(entry, model, data, torch.device("cpu"))(2)
     assert any(not torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    too_big = REGISTRY.entry(name, [*small_overrides(REGISTRY.entry(name), offline_data), f"train.batch_size={len(data) + 1}"])
+    with pytest.raises(ValueError, match=f"needs at least {len(data) + 1} items, the data has {len(data)}"):
+        reference_loop(too_big, model, data, torch.device("cpu"))  # an error, not a loop that never ends
 
 
 def assert_export_round_trip(loaded, folder: Path) -> None:

@@ -59,6 +59,8 @@ def reference_loop(entry, model, data, device: torch.device) -> Callable[[int], 
     opt_g = torch.optim.Adam(g.parameters(), lr=entry.train.lr_g, betas=entry.train.betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=entry.train.lr_d, betas=entry.train.betas)
     criterion_gan, criterion_pixel = nn.MSELoss(), nn.L1Loss()
+    if not len(loader):  # without a single full batch the epochs below would follow each other forever
+        raise ValueError(f"the reference loop needs at least {bs} items, the data has {len(data)}")
     batches = itertools.chain.from_iterable(itertools.repeat(loader))  # epoch after epoch, each reshuffled
 
     def train(n: int) -> None:
