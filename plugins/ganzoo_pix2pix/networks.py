@@ -13,11 +13,12 @@ under bf16/fp16 autocast: there each weight takes part in only a few products pe
 so a stage's time goes to reading its weights, and casting them every step costs more
 than the reduced precision saves (1.4-2x their fp32 time on a CPU, docs/benchmarks.md).
 
-When the image side is a power of two the bottleneck is 1x1, and the 4x4 convolutions
-either side of it (2x2 -> 1x1 and 1x1 -> 2x2) reach the data with only their 4 central
-taps: the other 12 multiply padding. :class:`CentreConv2d` and
-:class:`CentreConvTranspose2d` compute those 4 taps as one matrix product: the same
-function and the same weights (checkpoints unchanged), a quarter of the products.
+Where the U-Net halves the image down to 1x1 (a square side of 2^depth: the 32x32 digits,
+the paper's 256x256), the 4x4 convolutions either side of the bottleneck (2x2 -> 1x1 and
+1x1 -> 2x2) reach the data with only their 4 central taps: the other 12 multiply padding.
+:class:`CentreConv2d` and :class:`CentreConvTranspose2d` compute those 4 taps as one
+matrix product: the same function and the same weights (checkpoints unchanged), a
+quarter of the products.
 
 The discriminator is a PatchGAN: a fully convolutional net whose every output logit
 judges one patch of the (input, output) pair; with ``layers = 3`` a patch is 70x70.
@@ -59,6 +60,9 @@ class CentreConv2d(nn.Conv2d):
     """A 4x4, stride-2, padding-1 convolution; on a 2x2 map (a 1x1 output) only its 4
     central taps meet the input, so it computes them alone, as one matrix product."""
 
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, 4, 2, 1, bias=bias)
+
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[-2:] != (2, 2):
             return super().forward(x)
@@ -69,6 +73,9 @@ class CentreConv2d(nn.Conv2d):
 class CentreConvTranspose2d(nn.ConvTranspose2d):
     """A 4x4, stride-2, padding-1 transposed convolution; from a 1x1 map each pixel of its
     2x2 output takes one of the 4 central taps, so it computes them alone, as one matrix product."""
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, 4, 2, 1, bias=bias)
 
     def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:
         if x.shape[-2:] != (1, 1) or output_size is not None:
@@ -88,11 +95,12 @@ class UNetGenerator(nn.Module):
 
         self.down = nn.ModuleList([nn.Conv2d(in_channels, chans[0], 4, 2, 1)])
         for i in range(1, depth):
-            innermost = i == depth - 1
+            innermost = i == depth - 1  # no norm after it: it keeps its bias
+            c_in, c_out = chans[i - 1], chans[i]
             self.down.append(nn.Sequential(
                 nn.LeakyReLU(0.2),
-                (CentreConv2d if innermost else nn.Conv2d)(chans[i - 1], chans[i], 4, 2, 1, bias=bias or innermost),
-                nn.Identity() if innermost else norm_layer(norm, chans[i]),
+                CentreConv2d(c_in, c_out) if innermost else nn.Conv2d(c_in, c_out, 4, 2, 1, bias=bias),
+                nn.Identity() if innermost else norm_layer(norm, c_out),
             ))
 
         self.up = nn.ModuleList()
@@ -102,10 +110,11 @@ class UNetGenerator(nn.Module):
             if level == 0:
                 self.up.append(nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(c_in, out_channels, 4, 2, 1), nn.Tanh()))
             else:
+                c_out = chans[level - 1]
                 self.up.append(nn.Sequential(
                     nn.ReLU(),
-                    (CentreConvTranspose2d if k == 0 else nn.ConvTranspose2d)(c_in, chans[level - 1], 4, 2, 1, bias=bias),
-                    norm_layer(norm, chans[level - 1]),
+                    CentreConvTranspose2d(c_in, c_out, bias) if k == 0 else nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias),
+                    norm_layer(norm, c_out),
                     nn.Dropout(dropout) if k < 3 and dropout > 0 else nn.Identity(),
                 ))
 
