@@ -89,3 +89,18 @@ def test_bce_matches_textbook_formula():
     expected = -(torch.sigmoid(real).log().mean() + (1 - torch.sigmoid(fake)).log().mean())
     assert torch.allclose(loss.discriminator(real, fake), expected, atol=1e-5)
     assert torch.allclose(loss.generator(fake), -torch.sigmoid(fake).log().mean(), atol=1e-5)
+
+
+def test_bce_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_at_the_reals():
+    """D(x) = w . x has the gradient w at every image, so R1 is gamma/2 |w|^2, and 0 adds nothing."""
+    weight = torch.randn(1, 2, 3, 3)
+    critic = lambda x, labels: (x * weight).flatten(1).sum(1)  # noqa: E731
+    real, fake = torch.randn(5, 2, 3, 3), torch.randn(5, 2, 3, 3)
+    spec = REGISTRY.losses["bce"]
+    penalty = spec.build(spec.config(r1_gamma=4.0)).penalty(critic, real, fake, None, None)
+    assert torch.allclose(penalty, 2.0 * weight.pow(2).sum())
+    assert spec.build(spec.config()).penalty(critic, real, fake, None, None) is None
+    weight.requires_grad_(True)  # create_graph: the penalty trains the discriminator's weights
+    spec.build(spec.config(r1_gamma=4.0)).penalty(critic, real, fake, None, None).backward()
+    assert torch.allclose(weight.grad, 4.0 * weight.detach())
+

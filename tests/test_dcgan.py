@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from torch import nn
@@ -75,9 +77,11 @@ def test_every_option_trains_through_the_one_loop_and_samples(tmp_path):
     options = ["model_options.pack=2", "model_options.g_extra_layers=1", "model_options.d_extra_layers=1",
                "model_options.upsample=nearest", "model_options.g_channels=8", "model_options.d_channels=8",
                "dataset_options.limit=32", "train.batch_size=8", "train.steps=3", "train.log_every=1",
-               "train.sample_every=0", "train.checkpoint_every=0", "train.grid_size=4"]
+               "train.sample_every=0", "train.checkpoint_every=0", "train.grid_size=4", "loss_options.r1_gamma=1.0"]
     run = ganzoo.train("dcgan-mnist-5k", overrides=options, run_dir=tmp_path / "run", device="cpu")
     assert run.step == 3
+    history = [json.loads(line) for line in (run.run_dir / "history.jsonl").read_text().splitlines()]
+    assert all(record["d_penalty"] > 0 for record in history if "d_loss" in record)  # R1 through the packed discriminator
     loaded = ganzoo.load_checkpoint(run.run_dir, device="cpu")
     assert loaded.entry.model_options["upsample"] == "nearest"
     assert ganzoo.sample(loaded, 4, seed=1).shape == (4, 1, 28, 28)
