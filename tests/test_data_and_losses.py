@@ -103,4 +103,3 @@ def test_bce_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_at_the_rea
     weight.requires_grad_(True)  # create_graph: the penalty trains the discriminator's weights
     spec.build(spec.config(r1_gamma=4.0)).penalty(critic, real, fake, None, None).backward()
     assert torch.allclose(weight.grad, 4.0 * weight.detach())
-

@@ -95,8 +95,8 @@ class NonSaturatingBCE(GANLoss):
     def penalty(self, discriminator: Callable[..., Tensor] | nn.Module, real: Tensor, fake: Tensor,
                 real_labels: Tensor | None, fake_labels: Tensor | None) -> Tensor | None:
         """R1: the squared norm of the discriminator's gradient at the real images, which
-        damps the oscillation of the non-saturating game near its equilibrium. It costs one
-        more discriminator pass and its double backward per step."""
+        makes the non-saturating game converge near its equilibrium (Mescheder et al. 2018).
+        It costs one more discriminator pass and its double backward per step."""
         if not self.r1_gamma:
             return None
         x = real.detach().requires_grad_(True)
