@@ -88,6 +88,7 @@ def test_info_prints_the_resolved_entry_with_overrides(tmp_path, ganzoo):
         (["run", "dcgan-mnist-5k", "--set", "train.stepz=3"], ["unknown option 'stepz'", "did you mean 'steps'"]),
         (["run", "dcgan-mnist-5k", "--set", "train.steps=many"], ["'steps' must be int"]),
         (["run", "dcgan-mnist-5k", "--set", "loss_options.r1_gamma=-1"], ["loss_options.r1_gamma must be at least 0"]),
+        (["run", "dcgan-mnist-5k", "--set", "loss_options.r1_every=0"], ["loss_options.r1_every must be at least 1"]),
         (["run", "dcgan-mnist-5k", "--set", "model=dcgn"], ["unknown model 'dcgn'", "did you mean 'dcgan'"]),
         (["run", "dcgan-mnist-5k", "--device", "cuda:0"], ["CUDA is not available"]),
         (["run", "dcgan-mnist-5k", "--resume"], ["no checkpoint of 'dcgan-mnist-5k'"]),

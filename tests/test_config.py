@@ -26,7 +26,7 @@ def test_valid_entry_resolves_with_defaults(tiny_registry):
     entry = tiny_registry.entry("tiny")
     assert entry.model == "tiny" and entry.train.batch_size == 8
     assert entry.model_options == {"latent_dim": 8, "width": 16}
-    assert entry.loss_options == {"label_smoothing": 0.0, "r1_gamma": 0.0}
+    assert entry.loss_options == {"label_smoothing": 0.0, "r1_gamma": 0.0, "r1_every": 1}
 
 
 def test_unknown_key_names_key_and_file(write_zoo):

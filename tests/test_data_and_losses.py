@@ -103,3 +103,18 @@ def test_bce_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_at_the_rea
     weight.requires_grad_(True)  # create_graph: the penalty trains the discriminator's weights
     spec.build(spec.config(r1_gamma=4.0)).penalty(critic, real, fake, None, None).backward()
     assert torch.allclose(weight.grad, 4.0 * weight.detach())
+
+
+def test_lazy_r1_penalises_every_nth_step_of_each_discriminator_weighted_n_times():
+    """r1_every=3: each discriminator's steps 0, 3, 6, ... carry 3x the penalty, the others none,
+    and two discriminators (CycleGAN's) keep their own counts."""
+    weight = torch.randn(1, 2, 3, 3)
+    d_a = lambda x, labels: (x * weight).flatten(1).sum(1)  # noqa: E731
+    d_b = lambda x, labels: (x * 2 * weight).flatten(1).sum(1)  # noqa: E731
+    real, fake = torch.randn(5, 2, 3, 3), torch.randn(5, 2, 3, 3)
+    spec = REGISTRY.losses["bce"]
+    loss = spec.build(spec.config(r1_gamma=4.0, r1_every=3))
+    got = [(loss.penalty(d_a, real, fake, None, None), loss.penalty(d_b, real, fake, None, None)) for _ in range(7)]
+    assert [(a is not None, b is not None) for a, b in got] == [(i % 3 == 0, i % 3 == 0) for i in range(7)]
+    for a, b in got[::3]:
+        assert torch.allclose(a, 3 * 2.0 * weight.pow(2).sum()) and torch.allclose(b, 3 * 2.0 * (2 * weight).pow(2).sum())

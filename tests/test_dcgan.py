@@ -86,3 +86,12 @@ def test_every_option_trains_through_the_one_loop_and_samples(tmp_path):
     loaded = ganzoo.load_checkpoint(run.run_dir, device="cpu")
     assert loaded.entry.model_options["upsample"] == "nearest"
     assert ganzoo.sample(loaded, 4, seed=1).shape == (4, 1, 28, 28)
+
+
+def test_lazy_r1_through_the_one_loop_penalises_every_second_step(tmp_path):
+    options = ["model_options.g_channels=8", "model_options.d_channels=8", "dataset_options.limit=32", "train.batch_size=8",
+               "train.steps=4", "train.log_every=1", "train.sample_every=0", "train.checkpoint_every=0",
+               "loss_options.r1_gamma=1.0", "loss_options.r1_every=2"]
+    run = ganzoo.train("dcgan-mnist-5k", overrides=options, run_dir=tmp_path / "run", device="cpu")
+    history = [json.loads(line) for line in (run.run_dir / "history.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in history if "d_penalty" in record] == [1, 3]

@@ -21,6 +21,7 @@ code use the plain mean squared error, ``generator_weight: 1``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -70,10 +71,12 @@ SATURATED_GAP = 0.98  # mean output on reals minus mean output on fakes, in the 
 class BCEConfig:
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
     r1_gamma: float = 0.0  # R1 penalty (Mescheder et al. 2018): gamma/2 * E|grad D(x)|^2 on reals; 0: off
+    r1_every: int = 1  # lazy R1 (Karras et al. 2020): the penalty on every r1_every-th discriminator step, times r1_every
 
     def __post_init__(self) -> None:
         check_range("loss_options.label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
         check_range("loss_options.r1_gamma", self.r1_gamma, 0.0, 1e6)
+        check_range("loss_options.r1_every", self.r1_every, 1, 1e6)
 
 
 class NonSaturatingBCE(GANLoss):
@@ -83,6 +86,8 @@ class NonSaturatingBCE(GANLoss):
     def __init__(self, config: BCEConfig) -> None:
         self.real_target = 1.0 - config.label_smoothing
         self.r1_gamma = config.r1_gamma
+        self.r1_every = config.r1_every
+        self._r1_calls: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per discriminator: its steps so far
 
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         real = F.binary_cross_entropy_with_logits(real_logits, real_logits.new_full(real_logits.shape, self.real_target))
@@ -96,12 +101,18 @@ class NonSaturatingBCE(GANLoss):
                 real_labels: Tensor | None, fake_labels: Tensor | None) -> Tensor | None:
         """R1: the squared norm of the discriminator's gradient at the real images, which
         makes the non-saturating game converge near its equilibrium (Mescheder et al. 2018).
-        It costs one more discriminator pass and its double backward per step."""
+        It costs one more discriminator pass and its double backward per step; lazily
+        (``r1_every`` > 1, as in StyleGAN2) only on the first of every ``r1_every`` steps of
+        each discriminator, weighted ``r1_every`` times. The count starts again on resume."""
         if not self.r1_gamma:
+            return None
+        calls = self._r1_calls.get(discriminator, 0)
+        self._r1_calls[discriminator] = calls + 1
+        if calls % self.r1_every:
             return None
         x = real.detach().requires_grad_(True)
         (grad,) = torch.autograd.grad(discriminator(x, real_labels).sum(), x, create_graph=True)
-        return 0.5 * self.r1_gamma * grad.flatten(1).float().pow(2).sum(1).mean()
+        return 0.5 * self.r1_gamma * self.r1_every * grad.flatten(1).float().pow(2).sum(1).mean()
 
     def saturated(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return real_logits.float().sigmoid().mean() - fake_logits.float().sigmoid().mean() > SATURATED_GAP
