@@ -107,10 +107,18 @@ def test_bce_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_at_the_rea
 
 def test_lazy_r1_penalises_every_nth_step_of_each_discriminator_weighted_n_times():
     """r1_every=3: each discriminator's steps 0, 3, 6, ... carry 3x the penalty, the others none,
-    and two discriminators (CycleGAN's) keep their own counts."""
+    two discriminators (CycleGAN's) keep their own counts, and a function in a module's place
+    (which could be a new one every step, never counted) is refused."""
+    class Linear(torch.nn.Module):
+        def __init__(self, weight: torch.Tensor) -> None:
+            super().__init__()
+            self.weight = weight
+
+        def forward(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+            return (x * self.weight).flatten(1).sum(1)
+
     weight = torch.randn(1, 2, 3, 3)
-    d_a = lambda x, labels: (x * weight).flatten(1).sum(1)  # noqa: E731
-    d_b = lambda x, labels: (x * 2 * weight).flatten(1).sum(1)  # noqa: E731
+    d_a, d_b = Linear(weight), Linear(2 * weight)
     real, fake = torch.randn(5, 2, 3, 3), torch.randn(5, 2, 3, 3)
     spec = REGISTRY.losses["bce"]
     loss = spec.build(spec.config(r1_gamma=4.0, r1_every=3))
@@ -118,3 +126,5 @@ def test_lazy_r1_penalises_every_nth_step_of_each_discriminator_weighted_n_times
     assert [(a is not None, b is not None) for a, b in got] == [(i % 3 == 0, i % 3 == 0) for i in range(7)]
     for a, b in got[::3]:
         assert torch.allclose(a, 3 * 2.0 * weight.pow(2).sum()) and torch.allclose(b, 3 * 2.0 * (2 * weight).pow(2).sum())
+    with pytest.raises(ValueError, match="the discriminator module itself, not a function"):  # a new one each step would never count
+        loss.penalty(lambda x, labels: d_a(x, labels), real, fake, None, None)

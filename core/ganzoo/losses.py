@@ -106,6 +106,9 @@ class NonSaturatingBCE(GANLoss):
         each discriminator, weighted ``r1_every`` times. The count starts again on resume."""
         if not self.r1_gamma:
             return None
+        if self.r1_every > 1 and not isinstance(discriminator, nn.Module):
+            raise ValueError("loss_options.r1_every counts each discriminator's steps: the model must pass judge the "
+                             f"discriminator module itself, not a {type(discriminator).__name__}")
         calls = self._r1_calls.get(discriminator, 0)
         self._r1_calls[discriminator] = calls + 1
         if calls % self.r1_every:
