@@ -157,16 +157,16 @@ def measure(name: str, overrides: list[str], steps: int, repeats: int, device_na
               "precision": precision, "batch_size": bs, "train_images_per_s": round(train_rate, 1),
               "sample_images_per_s": round(sample_rate, 1), "peak_memory_mb": round(memory),
               "warmup_s": round(first_steps_s - 3 * bs / train_rate, 1)}  # the first 3 steps' time beyond 3 steady ones
-    if flops is not None:
-        result["step_gflop"] = round(flops / 1e9, 3)
-        result["achieved_tflops"] = round(flops * train_rate / bs / 1e12, 4)
-    peak = next((v for k, v in PEAK_TFLOPS.items() if k in result["device"]), None)
-    if peak is not None and flops is not None:
-        result["mfu"] = round(result["achieved_tflops"] / peak[precision], 4)
     if reference is not None:
         result["reference_images_per_s"] = round(reference_rate, 1)
         result["speedup_vs_reference"] = round(ratio, 2)  # the median of the rounds' ratios
-        if flops is not None:
+    if flops is not None:  # the FLOP-derived columns
+        result["step_gflop"] = round(flops / 1e9, 3)
+        result["achieved_tflops"] = round(flops * train_rate / bs / 1e12, 4)
+        peak = next((v for k, v in PEAK_TFLOPS.items() if k in result["device"]), None)
+        if peak is not None:
+            result["mfu"] = round(result["achieved_tflops"] / peak[precision], 4)
+        if reference is not None:
             result["reference_tflops"] = round(flops * reference_rate / bs / 1e12, 4)  # the same networks' work per image
     return result
 
