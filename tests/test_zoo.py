@@ -97,7 +97,9 @@ def test_every_entry_trains_two_steps_and_previews(name, offline_data, tmp_path)
     loaded = ganzoo.load_checkpoint(tmp_path / "run", registry=REGISTRY, device="cpu")
     if loaded.model.capabilities.translates:  # scored on held-out pairs, against the baselines
         scores = json.loads((tmp_path / "run" / "metrics.json").read_text())["heldout"]["scores"]
-        assert {"l1", "psnr", "ssim"} <= scores.keys()
+        directions = loaded.model.capabilities.directions  # several: each one's figures under its name (a2b_l1, b2a_l1)
+        prefixes = [f"{d.name}_" for d in directions] if len(directions) > 1 else [""]
+        assert {p + figure for p in prefixes for figure in ("l1", "psnr", "ssim")} <= scores.keys()
         assert any(k.endswith("_psnr") for k in scores)  # next to a baseline (identity, mean image, bicubic)
     else:
         caption = {"text": "a small thing"} if loaded.info.vocabulary else {}  # text-conditional models need a caption
@@ -171,8 +173,10 @@ def test_every_model_builds_and_previews_for_several_image_sizes(model, size, ch
     if info.input_channels:
         examples["input"] = torch.rand(4, *info.shape("input")) * 2 - 1
     preview = net.preview(net.preview_inputs(examples, 4, torch.Generator().manual_seed(0)))
-    width = 3 * size if net.capabilities.translates else size  # translators' previews show input | output | target
-    assert preview.shape == (4, channels, size, width)
+    caps = net.capabilities
+    width = 3 * size if caps.translates else size  # translators' previews show input | output | target
+    rows = 4 * len(caps.directions) if caps.translates else 4  # in rows for each direction
+    assert preview.shape == (rows, channels, size, width)
     assert preview.min() >= -1 and preview.max() <= 1
 
 
