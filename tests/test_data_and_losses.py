@@ -9,8 +9,10 @@ import torch
 
 import ganzoo
 from ganzoo import DataError, ImageData
+from ganzoo.build import build_loss
 from ganzoo.data import DeviceBatches, read_idx
 from ganzoo.images import to_model_range, to_uint8
+from ganzoo.losses import NoOptions
 
 REGISTRY = ganzoo.load_registry()
 
@@ -105,10 +107,10 @@ def test_bce_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_at_the_rea
     assert torch.allclose(weight.grad, 4.0 * weight.detach())
 
 
-def test_lazy_r1_penalises_every_nth_step_of_each_discriminator_weighted_n_times():
-    """r1_every=3: each discriminator's steps 0, 3, 6, ... carry 3x the penalty, the others none,
-    two discriminators (CycleGAN's) keep their own counts, and a function in a module's place
-    (which could be a new one every step, never counted) is refused."""
+def test_lazy_r1_penalises_every_nth_discriminator_step_weighted_n_times():
+    """r1_every=3: the run's discriminator steps 0, 3, 6, ... (as the loop numbers them) carry
+    3x the penalty, the others none; both of two discriminators (CycleGAN's) on those steps,
+    and a function in a module's place alike."""
     class Linear(torch.nn.Module):
         def __init__(self, weight: torch.Tensor) -> None:
             super().__init__()
@@ -122,9 +124,28 @@ def test_lazy_r1_penalises_every_nth_step_of_each_discriminator_weighted_n_times
     real, fake = torch.randn(5, 2, 3, 3), torch.randn(5, 2, 3, 3)
     spec = REGISTRY.losses["bce"]
     loss = spec.build(spec.config(r1_gamma=4.0, r1_every=3))
-    got = [(loss.penalty(d_a, real, fake, None, None), loss.penalty(d_b, real, fake, None, None)) for _ in range(7)]
+    got = []
+    for step in range(7):
+        loss.start_discriminator_step(step)
+        got.append((loss.penalty(d_a, real, fake, None, None), loss.penalty(lambda x, labels: d_b(x, labels), real, fake, None, None)))
     assert [(a is not None, b is not None) for a, b in got] == [(i % 3 == 0, i % 3 == 0) for i in range(7)]
     for a, b in got[::3]:
         assert torch.allclose(a, 3 * 2.0 * weight.pow(2).sum()) and torch.allclose(b, 3 * 2.0 * (2 * weight).pow(2).sum())
-    with pytest.raises(ValueError, match="the discriminator module itself, not a function"):  # a new one each step would never count
-        loss.penalty(lambda x, labels: d_a(x, labels), real, fake, None, None)
+    loss.start_discriminator_step(1000 * 3 + 1)  # after a resume: the run's numbering, not a count of this object's calls
+    assert loss.penalty(d_a, real, fake, None, None) is None
+
+
+def test_a_loss_plugin_must_build_a_ganloss():
+    class Duck:  # a loss's methods, without the base class the loop relies on
+        def discriminator(self, real_logits, fake_logits):
+            return fake_logits.mean()
+
+    class Plugin:
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self):
+            return [ganzoo.LossSpec("duck", lambda config: Duck(), NoOptions)]
+
+    registry = ganzoo.load_registry(extra_plugins=[("duck", Plugin())])
+    with pytest.raises(ganzoo.ConfigError, match="loss 'duck' built a Duck, not a GANLoss") as refused:
+        build_loss(registry, ganzoo.ZooEntry("x", "dcgan", "mnist-5k", "duck"))
+    assert "\n" not in str(refused.value)

@@ -95,3 +95,8 @@ def test_lazy_r1_through_the_one_loop_penalises_every_second_step(tmp_path):
     run = ganzoo.train("dcgan-mnist-5k", overrides=options, run_dir=tmp_path / "run", device="cpu")
     history = [json.loads(line) for line in (run.run_dir / "history.jsonl").read_text().splitlines()]
     assert [record["step"] for record in history if "d_penalty" in record] == [1, 3]
+    # cut after 3 steps and resumed: the schedule is the run's, so the 4th step is still unpenalised
+    ganzoo.train("dcgan-mnist-5k", overrides=[*options, "train.steps=3", "train.checkpoint_every=3"], run_dir=tmp_path / "cut", device="cpu")
+    resumed = ganzoo.train("dcgan-mnist-5k", overrides=["train.steps=4"], resume=tmp_path / "cut", device="cpu")
+    history = [json.loads(line) for line in (resumed.run_dir / "history.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in history if "d_penalty" in record] == [1, 3]

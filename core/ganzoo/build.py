@@ -50,4 +50,7 @@ def build_model(registry: Registry, entry: ZooEntry, info: DataInfo) -> GANModel
 def build_loss(registry: Registry, entry: ZooEntry) -> GANLoss:
     """The entry's adversarial loss with its options."""
     spec = registry.spec("loss", entry.loss)
-    return spec.build(spec.config(**entry.loss_options))
+    loss = spec.build(spec.config(**entry.loss_options))
+    if not isinstance(loss, GANLoss):
+        raise ConfigError(f"loss '{entry.loss}' built a {type(loss).__name__}, not a GANLoss: a loss plugin's class must subclass ganzoo.GANLoss")
+    return loss

@@ -21,7 +21,6 @@ code use the plain mean squared error, ``generator_weight: 1``.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,7 +37,16 @@ class GANLoss:
 
     ``discriminator(real_logits, fake_logits)`` is minimised by the discriminator,
     ``generator(fake_logits)`` by the generator; both are means over the batch.
+    ``discriminator_step`` is the number of discriminator steps of the run before the
+    current one (``step * d_steps + i``, going on across a resume), set by the loop through
+    :meth:`start_discriminator_step`: a penalty applied on some steps only reads it.
     """
+
+    discriminator_step: int = 0
+
+    def start_discriminator_step(self, step: int) -> None:
+        """Called by the loop before each discriminator step."""
+        self.discriminator_step = step
 
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         raise NotImplementedError
@@ -87,7 +95,6 @@ class NonSaturatingBCE(GANLoss):
         self.real_target = 1.0 - config.label_smoothing
         self.r1_gamma = config.r1_gamma
         self.r1_every = config.r1_every
-        self._r1_calls: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per discriminator: its steps so far
 
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         real = F.binary_cross_entropy_with_logits(real_logits, real_logits.new_full(real_logits.shape, self.real_target))
@@ -102,16 +109,9 @@ class NonSaturatingBCE(GANLoss):
         """R1: the squared norm of the discriminator's gradient at the real images, which
         makes the non-saturating game converge near its equilibrium (Mescheder et al. 2018).
         It costs one more discriminator pass and its double backward per step; lazily
-        (``r1_every`` > 1, as in StyleGAN2) only on the first of every ``r1_every`` steps of
-        each discriminator, weighted ``r1_every`` times. The count starts again on resume."""
-        if not self.r1_gamma:
-            return None
-        if self.r1_every > 1 and not isinstance(discriminator, nn.Module):
-            raise ValueError("loss_options.r1_every counts each discriminator's steps: the model must pass judge the "
-                             f"discriminator module itself, not a {type(discriminator).__name__}")
-        calls = self._r1_calls.get(discriminator, 0)
-        self._r1_calls[discriminator] = calls + 1
-        if calls % self.r1_every:
+        (``r1_every`` > 1, as in StyleGAN2) only on the discriminator steps 0, ``r1_every``,
+        2 ``r1_every``, ... of the run, weighted ``r1_every`` times."""
+        if not self.r1_gamma or self.discriminator_step % self.r1_every:
             return None
         x = real.detach().requires_grad_(True)
         (grad,) = torch.autograd.grad(discriminator(x, real_labels).sum(), x, create_graph=True)

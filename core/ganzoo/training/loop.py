@@ -5,7 +5,8 @@ restores a checkpoint on ``--resume``, registers the run's callbacks, hands them
 checkpoint state, and runs :meth:`Trainer._loop`. Each step of the loop:
 
 1. on a phase boundary, freeze the groups the new phase does not train and take up its precision;
-2. ``d_steps`` discriminator updates (none in a phase without discriminator groups);
+2. ``d_steps`` discriminator updates (none in a phase without discriminator groups), each
+   numbered for the loss first (``GANLoss.start_discriminator_step``: a lazy penalty's schedule);
 3. one generator update with the phase's discriminator groups frozen;
 4. the moving averages, the non-finite check (one host sync per log interval), and the
    ``ganzoo_step_end`` / ``ganzoo_epoch_end`` hooks.
@@ -131,12 +132,13 @@ class Trainer:
                 _decay_learning_rates(run, train)
             epochs_done = []
             out_d = None
-            for _ in range(train.d_steps if opt_d else 1):
+            for i in range(train.d_steps if opt_d else 1):
                 batch, end_of_epoch = run.batches.next()
                 if end_of_epoch:
                     epochs_done.append(run.batches.epoch)
                 if not opt_d:  # a phase without a discriminator (e.g. a generator warm-up)
                     break
+                loss.start_discriminator_step(run.step * train.d_steps + i)  # a lazy penalty's schedule, the same after a resume
                 for opt in opt_d:
                     opt.zero_grad(set_to_none=True)
                 with autocast:
