@@ -43,6 +43,9 @@ def install(project: Path, tmp_path: Path) -> dict[str, str]:
     """``pip install`` the plugin ``project`` (a copy, so that its build leaves nothing in the
     checkout) into ``tmp_path / "site"``; the environment that puts that folder on
     ``PYTHONPATH``. Removing the folder uninstalls the plugin."""
+    name = project.name  # the distribution's name, and with "_" its package's
+    if importlib.util.find_spec(name.replace("-", "_")) is not None:  # then removing ours would not remove it
+        pytest.skip(f"{name} is installed in this environment; this test installs and removes it itself (pip uninstall {name})")
     source = tmp_path / "source" / project.name
     shutil.copytree(project, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
