@@ -393,17 +393,26 @@ def test_phases_run_in_order_and_train_only_their_groups(phased_registry, tmp_pa
     assert "d_loss" not in records[0] and "pixel_loss" in records[0] and "d_loss" in records[2]
 
 
-def test_each_phase_trains_in_its_own_precision_and_says_so(phased_registry, tmp_path):
+def test_each_phase_trains_in_its_own_precision_and_says_so(phased_registry, tmp_path, capsys):
     run = ganzoo.train("phased", overrides=['train.phase_precision={"warmup": "bf16"}'], registry=phased_registry,
                        run_dir=tmp_path / "run", device="cpu")
     assert run.model.autocast == [("warmup", torch.bfloat16)] * 3 + [("adversarial", torch.float32)] * 3
     assert run.precisions == "bf16 (warmup), fp32 (adversarial)"
+    assert "precision bf16 (warmup), fp32 (adversarial), steps" in " ".join(capsys.readouterr().err.split())  # none chosen by auto
     assert json.loads((tmp_path / "run" / "run.json").read_text())["precision"] == "bf16 (warmup), fp32 (adversarial)"
     resumed = ganzoo.train("phased", overrides=['train.phase_steps={"warmup": 3, "adversarial": 5}'], resume=tmp_path / "run",
                            registry=phased_registry, device="cpu")  # the resumed run takes up the phase's precision again
     assert resumed.model.autocast == [("adversarial", torch.float32)] * 2
     alike = ganzoo.train("phased", overrides=["train.precision=bf16"], registry=phased_registry, run_dir=tmp_path / "b", device="cpu")
     assert alike.precisions == "bf16" and {dtype for _, dtype in alike.model.autocast} == {torch.bfloat16}
+    from ganzoo.training import resolve_precision
+
+    chosen = resolve_precision("auto", torch.device("cpu"))  # what auto chooses on this CPU: the adversarial phase's
+    ganzoo.train("phased", overrides=["train.precision=auto", 'train.phase_precision={"warmup": "bf16"}'], registry=phased_registry,
+                 run_dir=tmp_path / "auto", device="cpu")
+    said = " ".join(capsys.readouterr().err.split())  # the line as printed, unwrapped
+    shown = "bf16" if chosen == "bf16" else f"bf16 (warmup), {chosen} (adversarial)"
+    assert f"precision {shown} (auto: adversarial), steps" in said
 
 
 @pytest.mark.parametrize("stop", [2, 3, 4])  # inside the warm-up, at the boundary, inside the second phase

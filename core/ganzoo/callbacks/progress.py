@@ -9,6 +9,17 @@ from ganzoo.callbacks.history import loss_keys
 from ganzoo.hookspecs import hookimpl
 
 
+def _chosen(run) -> str:
+    """" (auto)" when the device chose every phase's precision (``auto``), " (auto: NAME, ...)"
+    when it chose some phases' only, else nothing."""
+    train = run.entry.train
+    phases = [phase.name for phase, _ in run.schedule]
+    auto = [name for name in phases if train.phase_precision.get(name, train.precision) == "auto"]
+    if not auto:
+        return ""
+    return " (auto)" if len(auto) == len(phases) else f" (auto: {', '.join(auto)})"
+
+
 def _describe(record: dict) -> str:
     losses = "  ".join(f"{k} {v:.3f}" for k, v in record.items() if k in loss_keys(record))
     return f"{losses}  {record['images_per_s']:.0f} img/s"
@@ -21,10 +32,9 @@ class Progress:
 
     @hookimpl
     def ganzoo_train_start(self, run) -> None:
-        chosen = " (auto)" if run.entry.train.precision == "auto" and not run.entry.train.phase_precision else ""  # chosen for this device
         self.console.print(
             f"[bold]{run.entry.name}[/]: model {run.entry.model}, dataset {run.entry.dataset} "
-            f"({len(run.data)} images), loss {run.entry.loss}, device {run.device}, precision {run.precisions}{chosen}, "
+            f"({len(run.data)} images), loss {run.entry.loss}, device {run.device}, precision {run.precisions}{_chosen(run)}, "
             f"steps {run.step}->{run.total_steps}, run dir {run.run_dir}"
         )
         if self.console.is_terminal:
