@@ -191,6 +191,11 @@ class TrainConfig:
     loggers: tuple[str, ...] = ()  # where the run is recorded besides its own history.jsonl: tensorboard, mlflow, a plugin's
     logger_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # per logger: {mlflow: {experiment: ..., log_model: true}}
 
+    def precision_setting(self, phase: str) -> str:
+        """The precision phase ``phase`` is set to train in: its own (``phase_precision``),
+        else ``precision``; ``auto`` until the device resolves it."""
+        return self.phase_precision.get(phase, self.precision)
+
     def __post_init__(self) -> None:
         if self.steps <= 0 and self.epochs <= 0 and not self.phase_steps:
             raise ValueError("set train.steps, train.epochs or train.phase_steps")

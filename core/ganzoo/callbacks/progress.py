@@ -12,9 +12,8 @@ from ganzoo.hookspecs import hookimpl
 def _chosen(run) -> str:
     """" (auto)" when the device chose every phase's precision (``auto``), " (auto: NAME, ...)"
     when it chose some phases' only, else nothing."""
-    train = run.entry.train
     phases = [phase.name for phase, _ in run.schedule]
-    auto = [name for name in phases if train.phase_precision.get(name, train.precision) == "auto"]
+    auto = [name for name in phases if run.entry.train.precision_setting(name) == "auto"]
     if not auto:
         return ""
     return " (auto)" if len(auto) == len(phases) else f" (auto: {', '.join(auto)})"

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ganzoo.errors import ConfigError, GanzooWarning
+from ganzoo.specs import TrainConfig
 
 
 def select_device(name: str = "auto") -> torch.device:
@@ -58,14 +59,14 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return precision
 
 
-def phase_precisions(precision: str, own: dict[str, str], phases: list[str], device: torch.device) -> dict[str, str]:
+def phase_precisions(train: TrainConfig, phases: list[str], device: torch.device) -> dict[str, str]:
     """Each phase's precision, resolved for ``device``: its own (``train.phase_precision``),
     else the run's (``train.precision``), e.g. a warm-up in bf16 and the adversarial phase
     in fp32."""
-    unknown = set(own) - set(phases)
+    unknown = set(train.phase_precision) - set(phases)
     if unknown:
         raise ConfigError(f"train.phase_precision names phases the model does not have: {sorted(unknown)} (it has: {', '.join(phases)})")
-    resolved = {name: resolve_precision(own.get(name, precision), device) for name in phases}
+    resolved = {name: resolve_precision(train.precision_setting(name), device) for name in phases}
     if "bf16" in resolved.values() and device.type == "cpu" and not cpu_has_fast_bf16():
         warnings.warn(GanzooWarning("this CPU has no bf16 units (AMX, AVX512-BF16): bf16 trains slower than fp32 here "
                                     "(train.precision auto or fp32)"), stacklevel=2)

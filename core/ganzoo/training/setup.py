@@ -52,7 +52,7 @@ def setup_run(registry: Any, entry: ZooEntry, run_dir: Path, device: torch.devic
     settings = group_settings(model, train, set(groups))
     optimizers = {k: make_optimizer(p, settings[k].lr, settings[k].betas, settings[k].weight_decay, device) for k, p in groups.items()}
     plan = schedule(model, train, batches.batches_per_epoch, set(groups))
-    precisions = phase_precisions(train.precision, train.phase_precision, [phase.name for phase, _ in plan], device)
+    precisions = phase_precisions(train, [phase.name for phase, _ in plan], device)
     ema = EMA(model, averaged_names(model, train.ema_networks), train.ema) if train.ema else None
     scaler = torch.amp.GradScaler(device.type) if "fp16" in precisions.values() else None
     rng = torch.Generator().manual_seed(train.seed + 1)
