@@ -8,6 +8,7 @@ killed CI job) leaves no plugin behind to change what the next run's registry ho
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,10 +41,12 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
 ganzoo_cli = ganzoo_process  # python -m ganzoo ARGS: the plugins installed in this test are found at start-up
 
 
-def install(project: Path, tmp_path: Path) -> dict[str, str]:
+@contextlib.contextmanager
+def installed(project: Path, tmp_path: Path) -> Iterator[dict[str, str]]:
     """``pip install`` the plugin ``project`` (a copy, so that its build leaves nothing in the
-    checkout) into ``tmp_path / "site"``; the environment that puts that folder on
-    ``PYTHONPATH``. Removing the folder uninstalls the plugin."""
+    checkout) into ``tmp_path / "site"``; yields the environment that puts that folder on
+    ``PYTHONPATH``, and removes the folder (uninstalls the plugin) on the way out. The
+    environment stays usable after it: the plugin is then missing."""
     name = project.name  # the distribution's name, and with "_" its package's
     if importlib.util.find_spec(name.replace("-", "_")) is not None:  # then removing ours would not remove it
         pytest.skip(f"{name} is installed in this environment; this test installs and removes it itself (pip uninstall {name})")
@@ -52,7 +56,10 @@ def install(project: Path, tmp_path: Path) -> dict[str, str]:
     done = run(sys.executable, "-m", "pip", "-q", "install", "--no-deps", *isolation, "--target", str(tmp_path / "site"), str(source),
                cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    return {"PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")])}
+    try:
+        yield {"PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")])}
+    finally:
+        shutil.rmtree(tmp_path / "site")
 
 
 def assert_zoo_wide_tests_pass(selection: str, env: dict[str, str], cwd: Path) -> None:
@@ -64,8 +71,7 @@ def assert_zoo_wide_tests_pass(selection: str, env: dict[str, str], cwd: Path) -
 
 
 def test_wgan_gp_plugin_installs_lists_trains_and_uninstalls(tmp_path):
-    env = install(EXAMPLE, tmp_path)
-    try:
+    with installed(EXAMPLE, tmp_path) as env:
         plugins = ganzoo_cli("plugins", cwd=tmp_path, env=env)
         line = next(ln for ln in plugins.stdout.splitlines() if ln.strip().startswith("wgan_gp"))
         assert "ganzoo-wgan-gp" in line and "0.1.0" in line and "wgan-gp" in line
@@ -85,8 +91,6 @@ def test_wgan_gp_plugin_installs_lists_trains_and_uninstalls(tmp_path):
             drawn = ganzoo_cli("sample", str(source), "--n", "8", "--seed", "3", "--out", str(tmp_path / out), cwd=tmp_path, env=env)
             assert drawn.returncode == 0, drawn.stderr
         assert (tmp_path / "from-run.png").read_bytes() == (tmp_path / "from-export.png").read_bytes()  # bit for bit
-    finally:
-        shutil.rmtree(tmp_path / "site")  # uninstalled
     gone = ganzoo_cli("sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.png"), cwd=tmp_path, env=env)
     assert gone.returncode == 1 and gone.stderr.count("\n") == 1
     assert "model 'wgan-gp-dcgan' from plugin 'wgan_gp' of ganzoo-wgan-gp 0.1.0, which is not installed here: pip install ganzoo-wgan-gp" in gone.stderr
@@ -103,8 +107,7 @@ CG_SMALL = ["--set", "model_options.g_channels=4", "--set", "model_options.block
 def test_cyclegan_plugin_installs_lists_trains_translates_resumes_and_uninstalls(tmp_path):
     from PIL import Image
 
-    env = install(CYCLEGAN, tmp_path)
-    try:
+    with installed(CYCLEGAN, tmp_path) as env:
         listed = ganzoo_cli("list", "cyclegan*", cwd=tmp_path, env=env)
         assert "cyclegan-digit-outlines" in listed.stdout and "cyclegan" in listed.stdout
         cut = ganzoo_cli("run", "cyclegan-digit-outlines", *CG_SMALL, "--set", "train.steps=2", "--run-dir", str(tmp_path / "run"),
@@ -133,8 +136,6 @@ def test_cyclegan_plugin_installs_lists_trains_translates_resumes_and_uninstalls
         own = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(CYCLEGAN / "tests"), cwd=tmp_path, env=env)
         assert own.returncode == 0, own.stdout[-2000:]
         assert_zoo_wide_tests_pass("cyclegan", env, cwd=tmp_path)
-    finally:
-        shutil.rmtree(tmp_path / "site")  # uninstalled
     gone = ganzoo_cli("translate", str(tmp_path / "run"), str(tmp_path / "digit.png"), "--out", "o.png", cwd=tmp_path, env=env)
     assert gone.returncode == 1 and "pip install ganzoo-cyclegan" in gone.stderr
 
@@ -155,8 +156,7 @@ def test_scaffolded_plugin_installs_and_trains_at_once(tmp_path):
     (package / "model.py").write_text(replaced)
     for name in ("__init__.py", "zoo.yaml"):
         (package / name).write_text((package / name).read_text().replace("width", "hidden"))
-    env = install(root, tmp_path)
-    try:
+    with installed(root, tmp_path) as env:
         assert "demo-gan-mnist-5k" in ganzoo_cli("list", "demo*", cwd=tmp_path, env=env).stdout
         trained = ganzoo_cli("run", "demo-gan-mnist-5k", "--set", "train.steps=2", "--set", "train.sample_every=0",
                              "--run-dir", str(tmp_path / "run"), cwd=tmp_path, env=env)
@@ -164,8 +164,6 @@ def test_scaffolded_plugin_installs_and_trains_at_once(tmp_path):
         own = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests"), cwd=tmp_path, env=env)
         assert own.returncode == 0, own.stdout[-2000:]
         assert_zoo_wide_tests_pass("demo", env, cwd=tmp_path)
-    finally:
-        shutil.rmtree(tmp_path / "site")  # uninstalled
     again = ganzoo_cli("new-plugin", "demo-gan", "--dir", str(tmp_path), cwd=tmp_path)
     assert again.returncode == 1 and "already exists" in again.stderr
     bad = ganzoo_cli("new-plugin", "Bad Name", cwd=tmp_path)
