@@ -109,25 +109,17 @@ def test_bce_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_at_the_rea
 
 def test_lazy_r1_penalises_every_nth_discriminator_step_weighted_n_times():
     """r1_every=3: the run's discriminator steps 0, 3, 6, ... (as the loop numbers them) carry
-    3x the penalty, the others none; both of two discriminators (CycleGAN's) on those steps,
-    and a function in a module's place alike."""
-    class Linear(torch.nn.Module):
-        def __init__(self, weight: torch.Tensor) -> None:
-            super().__init__()
-            self.weight = weight
-
-        def forward(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-            return (x * self.weight).flatten(1).sum(1)
-
+    3x the penalty, the others none; both of two discriminators (CycleGAN's) on those steps."""
     weight = torch.randn(1, 2, 3, 3)
-    d_a, d_b = Linear(weight), Linear(2 * weight)
+    d_a = lambda x, labels: (x * weight).flatten(1).sum(1)  # noqa: E731
+    d_b = lambda x, labels: (x * 2 * weight).flatten(1).sum(1)  # noqa: E731
     real, fake = torch.randn(5, 2, 3, 3), torch.randn(5, 2, 3, 3)
     spec = REGISTRY.losses["bce"]
     loss = spec.build(spec.config(r1_gamma=4.0, r1_every=3))
     got = []
     for step in range(7):
         loss.start_discriminator_step(step)
-        got.append((loss.penalty(d_a, real, fake, None, None), loss.penalty(lambda x, labels: d_b(x, labels), real, fake, None, None)))
+        got.append((loss.penalty(d_a, real, fake, None, None), loss.penalty(d_b, real, fake, None, None)))
     assert [(a is not None, b is not None) for a, b in got] == [(i % 3 == 0, i % 3 == 0) for i in range(7)]
     for a, b in got[::3]:
         assert torch.allclose(a, 3 * 2.0 * weight.pow(2).sum()) and torch.allclose(b, 3 * 2.0 * (2 * weight).pow(2).sum())
